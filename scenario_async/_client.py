@@ -1,0 +1,303 @@
+"""AsyncScenario: configuration, the session's lifecycle, and the one request path."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import aiohttp
+import attrs
+import yarl
+
+from . import _wire
+from ._errors import APIConnectionError, APIStatusError, APITimeoutError, MissingCredentialsError
+from ._logging import logger, setup_logging_from_env
+from ._version import __version__
+
+if TYPE_CHECKING:
+    import ssl
+
+    from .resources.assets import AsyncAssets
+    from .resources.jobs import AsyncJobs
+    from .resources.models import AsyncModels
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncScenario", "RequestOptions", "Timeout"]
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_CONNECTION_LIMIT = 100
+
+#: A number of seconds for the whole request, or an aiohttp ClientTimeout for finer control.
+Timeout = float | aiohttp.ClientTimeout
+
+
+@attrs.frozen
+class RequestOptions:
+    """The per-call knobs every endpoint accepts."""
+
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, Any] | None = None
+    extra_body: Mapping[str, Any] | None = None
+    timeout: Timeout | None = None
+
+
+class _Transport:
+    """The session shared by a client and every copy made with ``with_options``."""
+
+    def __init__(self, connection_limit: int, ssl_context: ssl.SSLContext | bool) -> None:
+        self.connection_limit = connection_limit
+        self.ssl_context = ssl_context
+        self.session: aiohttp.ClientSession | None = None
+        self.closed = False
+
+    def get_session(self) -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop, so constructing a client needs none.
+        if self.closed:
+            raise RuntimeError("this client is closed; create a new one")
+        if self.session is None or self.session.closed:
+            connector = aiohttp.TCPConnector(limit=self.connection_limit, ssl=self.ssl_context)
+            self.session = aiohttp.ClientSession(
+                connector=connector,
+                # Per-request timeouts are always passed; this only disables aiohttp's default.
+                timeout=aiohttp.ClientTimeout(total=None),
+                skip_auto_headers=("User-Agent",),
+            )
+        return self.session
+
+    async def close(self) -> None:
+        self.closed = True
+        session, self.session = self.session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+class AsyncScenario:
+    """The asyncio client. One ``aiohttp`` session, opened on first use, closed by
+    ``async with`` or ``aclose()``.
+
+    Credentials default to ``SCENARIO_SDK_API_KEY`` / ``SCENARIO_SDK_API_SECRET`` and the base
+    URL to ``SCENARIO_BASE_URL`` or Scenario's production API.
+    """
+
+    models: AsyncModels
+    jobs: AsyncJobs
+    assets: AsyncAssets
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        ssl: ssl.SSLContext | bool = True,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        setup_logging_from_env()
+        api_key = api_key if api_key is not None else os.environ.get("SCENARIO_SDK_API_KEY")
+        api_secret = (
+            api_secret if api_secret is not None else os.environ.get("SCENARIO_SDK_API_SECRET")
+        )
+        if not api_key:
+            raise MissingCredentialsError(
+                "api_key is missing: pass api_key= or set SCENARIO_SDK_API_KEY"
+            )
+        if not api_secret:
+            raise MissingCredentialsError(
+                "api_secret is missing: pass api_secret= or set SCENARIO_SDK_API_SECRET"
+            )
+        base = base_url or os.environ.get("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
+        parsed = yarl.URL(base)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError(f"base_url must be an http(s) URL, got {base!r}")
+        _check_retries(max_retries)
+        if not isinstance(connection_limit, int) or connection_limit < 1:
+            raise ValueError(
+                f"connection_limit must be a positive integer, got {connection_limit!r}"
+            )
+        self.base_url = base.rstrip("/")
+        self.max_retries = max_retries
+        self.timeout = _client_timeout(timeout, connect_timeout)
+        self._connect_timeout = connect_timeout
+        token = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
+        self._headers = {
+            "Authorization": f"Basic {token}",
+            "Accept": "application/json",
+            "User-Agent": f"scenario-async/{__version__}",
+            **(default_headers or {}),
+        }
+        self._transport = _Transport(connection_limit, ssl)
+        self._init_resources()
+
+    def _init_resources(self) -> None:
+        from .resources.assets import AsyncAssets
+        from .resources.jobs import AsyncJobs
+        from .resources.models import AsyncModels
+
+        self.models = AsyncModels(self)
+        self.jobs = AsyncJobs(self)
+        self.assets = AsyncAssets(self)
+
+    def __repr__(self) -> str:
+        return f"AsyncScenario(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    def with_options(
+        self, *, timeout: Timeout | None = None, max_retries: int | None = None
+    ) -> AsyncScenario:
+        """A copy with other defaults that shares this client's connection pool.
+
+        Closing either closes the shared pool.
+        """
+        clone = object.__new__(AsyncScenario)
+        clone.__dict__.update(self.__dict__)
+        if timeout is not None:
+            clone.timeout = _client_timeout(timeout, self._connect_timeout)
+        if max_retries is not None:
+            _check_retries(max_retries)
+            clone.max_retries = max_retries
+        clone._init_resources()
+        return clone
+
+    async def __aenter__(self) -> AsyncScenario:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool. Safe to call more than once."""
+        await self._transport.close()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._transport.closed
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: type[T] | None,
+        options: RequestOptions,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """Send one call, retrying what is safe to retry, and parse its answer.
+
+        A request that is not ``idempotent`` (adding an image, uploading an asset) is only
+        retried when the server cannot have acted on it: the connection was never made, or
+        the server answered 429. Any other failure is raised at once, since repeating it
+        could store the same image twice.
+        """
+        request = _wire.build_request(
+            method,
+            self.base_url,
+            path,
+            headers=self._headers,
+            query=query,
+            body=body,
+            extra_headers=options.extra_headers,
+            extra_query=options.extra_query,
+            extra_body=options.extra_body,
+        )
+        timeout = (
+            self.timeout
+            if options.timeout is None
+            else _client_timeout(options.timeout, self._connect_timeout)
+        )
+        session = self._transport.get_session()
+        url = yarl.URL(request.url, encoded=True)
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            retry_headers: Mapping[str, str] | None = None
+            try:
+                async with session.request(
+                    method, url, data=request.body, headers=request.headers, timeout=timeout
+                ) as response:
+                    raw = await response.read()
+                    status = response.status
+                    if status < 400:
+                        _log(method, path, status, attempt, started)
+                        return _wire.read_success(
+                            status, raw, cast_to, method=method, url=request.url
+                        )
+                    error: APIConnectionError | APIStatusError = _wire.error_from_response(
+                        status, response.headers, raw, method=method, url=request.url
+                    )
+                    retry_headers = response.headers
+                    retryable = _wire.should_retry_status(status) and (idempotent or status == 429)
+                    _log(method, path, status, attempt, started)
+            except aiohttp.ConnectionTimeoutError:
+                # The connection was never made, so nothing reached the server.
+                error = APITimeoutError(method=method, url=request.url, sent=False)
+                retryable = True
+                _log(method, path, "connect-timeout", attempt, started)
+            except asyncio.TimeoutError:
+                error = APITimeoutError(method=method, url=request.url)
+                retryable = idempotent
+                _log(method, path, "timeout", attempt, started)
+            except aiohttp.ClientConnectorError as exc:
+                error = APIConnectionError(
+                    f"could not connect to {url.host}: {exc.os_error or exc}",
+                    method=method,
+                    url=request.url,
+                    sent=False,
+                )
+                retryable = True
+                _log(method, path, "connect-error", attempt, started)
+            except aiohttp.ClientError as exc:
+                error = APIConnectionError(
+                    f"connection failed during {method} {request.url}: {type(exc).__name__}",
+                    method=method,
+                    url=request.url,
+                    sent=True,
+                )
+                retryable = idempotent
+                _log(method, path, "connection-error", attempt, started)
+            if not retryable or attempt >= self.max_retries:
+                raise error
+            delay = _wire.retry_delay(attempt, retry_headers)
+            logger.info("retrying %s %s in %.2f s after: %s", method, path, delay, error)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
+def _check_retries(max_retries: Any) -> None:
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}")
+
+
+def _client_timeout(timeout: Any, connect: float) -> aiohttp.ClientTimeout:
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return aiohttp.ClientTimeout(total=float(timeout), connect=min(connect, float(timeout)))
+
+
+def _log(method: str, path: str, status: int | str, attempt: int, started: float) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.debug(
+            "%s %s -> %s (attempt %d, %.1f ms)", method, path, status, attempt + 1, elapsed_ms
+        )

@@ -1,0 +1,146 @@
+"""The exception hierarchy: one base, API answers by status, connection failures apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ScenarioError",
+    "UnprocessableEntityError",
+]
+
+
+class ScenarioError(Exception):
+    """Base of every exception this SDK raises on purpose."""
+
+
+class MissingCredentialsError(ScenarioError, ValueError):
+    """No API key or secret was given and none is in the environment."""
+
+
+class APIError(ScenarioError):
+    """A request was made and did not give the documented answer.
+
+    ``method`` and ``url`` say which request; credentials are never part of either.
+    """
+
+    def __init__(self, message: str, *, method: str, url: str, body: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.body = body
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached or the connection broke mid-request."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, method: str, url: str, sent: bool = False
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        #: True when the request may have reached the server before the failure.
+        self.sent = sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The request did not complete within its timeout."""
+
+    def __init__(self, *, method: str, url: str, sent: bool = True) -> None:
+        super().__init__("Request timed out.", method=method, url=url, sent=sent)
+
+
+class APIResponseValidationError(APIError):
+    """A 2xx answer that is not the documented JSON (truncated, wrong shape, missing field)."""
+
+    def __init__(
+        self, message: str, *, method: str, url: str, status_code: int, body: Any = None
+    ) -> None:
+        super().__init__(message, method=method, url=url, body=body)
+        self.status_code = status_code
+
+
+class APIStatusError(APIError):
+    """The server answered with a 4xx or 5xx status.
+
+    ``body`` is the parsed JSON when the answer was JSON, else the raw text.
+    ``server_message`` is the server's own explanation when it gave one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        body: Any = None,
+        server_message: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, body=body)
+        self.status_code = status_code
+        self.server_message = server_message
+        self.headers = headers or {}
+
+
+class BadRequestError(APIStatusError):
+    """400."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key or secret is wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403."""
+
+
+class NotFoundError(APIStatusError):
+    """404."""
+
+
+class ConflictError(APIStatusError):
+    """409."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422."""
+
+
+class RateLimitError(APIStatusError):
+    """429: slow down; ``headers`` carries any ``Retry-After``."""
+
+
+class InternalServerError(APIStatusError):
+    """500 and above, including proxies' HTML error pages."""
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_class_for(status: int) -> type[APIStatusError]:
+    if status >= 500:
+        return InternalServerError
+    return STATUS_ERRORS.get(status, APIStatusError)

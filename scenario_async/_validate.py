@@ -1,0 +1,102 @@
+"""Checks made before any request leaves: each failure names the parameter at fault."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+__all__ = [
+    "MAX_ASSET_IDS",
+    "check_choice",
+    "check_data_url",
+    "check_id",
+    "check_optional_str",
+    "image_body",
+]
+
+#: The service accepts at most this many ``assetIds`` in one add or replace call.
+MAX_ASSET_IDS = 10
+
+_DATA_URL_PREFIX = re.compile(r"data:image/[A-Za-z0-9.+-]+;base64,")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def check_id(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+def check_optional_str(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    return check_id(name, value)
+
+
+def check_choice(name: str, value: Any, choices: Collection[str]) -> str:
+    text = getattr(value, "value", value)  # an OpenEnum member or its string
+    if not isinstance(text, str) or text not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return text
+
+
+def check_data_url(name: str, value: Any) -> str:
+    """A ``data:image/<type>;base64,<payload>`` URL with a well-formed base64 payload."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a data URL string, got {type(value).__name__}")
+    prefix = _DATA_URL_PREFIX.match(value)
+    if prefix is None:
+        raise ValueError(
+            f"{name} must be a base64 image data URL like 'data:image/png;base64,...', "
+            f"got {value[:40]!r}"
+        )
+    payload_length = len(value) - prefix.end()
+    if payload_length == 0 or payload_length % 4 or _BASE64.fullmatch(value, prefix.end()) is None:
+        raise ValueError(f"{name} has a base64 payload that is empty or malformed")
+    return value
+
+
+def image_body(
+    *,
+    asset_id: Any,
+    asset_ids: Any,
+    data: Any,
+    name: Any,
+    preset: Any,
+) -> dict[str, Any]:
+    """The JSON body of add and replace, checked the way the reference describes it."""
+    from .types.training_images import Preset
+
+    body: dict[str, Any] = {}
+    if asset_ids is not None:
+        if isinstance(asset_ids, (str, bytes)):
+            raise TypeError("asset_ids must be a list of asset id strings, not a single string")
+        ids = list(asset_ids)
+        if asset_id is not None or data is not None or name is not None:
+            raise ValueError("asset_ids cannot be combined with asset_id, data or name")
+        if not ids:
+            raise ValueError("asset_ids must hold at least one asset id")
+        if len(ids) > MAX_ASSET_IDS:
+            raise ValueError(
+                f"asset_ids holds {len(ids)} ids; the API takes at most {MAX_ASSET_IDS} per call. "
+                "Use training_images.add_many(model_id, [], asset_ids=...) to send them in batches"
+            )
+        body["assetIds"] = [check_id(f"asset_ids[{i}]", v) for i, v in enumerate(ids)]
+    elif asset_id is not None:
+        body["assetId"] = check_id("asset_id", asset_id)
+        # The service ignores data and name beside assetId; we do not send what it ignores.
+        if data is not None or name is not None:
+            raise ValueError("asset_id cannot be combined with data or name (the API ignores them)")
+    else:
+        if data is None:
+            raise ValueError("nothing to add: give asset_id, asset_ids, or data (with name)")
+        body["data"] = check_data_url("data", data)
+        if name is not None:
+            body["name"] = check_id("name", name)
+    if preset is not None:
+        body["preset"] = check_choice("preset", preset, [p.value for p in Preset])
+    return body

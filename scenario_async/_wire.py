@@ -1,0 +1,239 @@
+"""Pure functions between a call and HTTP: build a request, read an answer, decide on retries.
+
+Nothing here does I/O, so every rule about what goes on the wire and what comes back can be
+tested without a server.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+from attrs import frozen
+from cattrs.errors import BaseValidationError
+
+from . import _errors
+from ._convert import structure
+
+__all__ = [
+    "Request",
+    "build_request",
+    "dumps",
+    "error_from_response",
+    "path_segment",
+    "read_success",
+    "retry_delay",
+    "should_retry_status",
+]
+
+T = TypeVar("T")
+
+#: Longest wait a ``Retry-After`` header can impose before the SDK gives up waiting on it.
+MAX_RETRY_AFTER = 60.0
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+
+
+@frozen
+class Request:
+    """One HTTP request, ready to send. ``url`` is already percent-encoded."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+def path_segment(value: str) -> str:
+    """Percent-encode one path parameter so that no id can change the route.
+
+    ``/``, ``?``, ``#`` and ``%`` are encoded like any reserved character; a segment made only
+    of dots is encoded too, since ``..`` would otherwise climb one level up.
+    """
+    encoded = quote(value, safe="")
+    if encoded.strip(".") == "":
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def dumps(body: Any) -> bytes:
+    """Compact JSON, UTF-8, non-ASCII kept as is (the service reads UTF-8)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def build_request(
+    method: str,
+    base_url: str,
+    path: str,
+    *,
+    headers: Mapping[str, str],
+    query: Mapping[str, Any] | None = None,
+    body: Any = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
+) -> Request:
+    """Turn a call into a request. ``None`` query values are left out; booleans become
+    ``true``/``false``. ``extra_body`` merges into an object body (it cannot extend an array)."""
+    params = {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+    if extra_query:
+        params.update({k: _query_value(v) for k, v in extra_query.items() if v is not None})
+    url = base_url + path
+    if params:
+        url += "?" + urlencode(params, quote_via=quote)
+    all_headers = dict(headers)
+    if extra_headers:
+        all_headers.update(extra_headers)
+    if extra_body:
+        if not isinstance(body, dict):
+            raise TypeError("extra_body can only extend a JSON object body")
+        body = {**body, **extra_body}
+    data: bytes | None = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else dumps(body)
+        all_headers["Content-Type"] = "application/json"
+    return Request(method, url, all_headers, data)
+
+
+def _decode_body(raw: bytes, content_type: str) -> Any:
+    """The parsed JSON when the answer is JSON, else the text (an HTML proxy page, say)."""
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type or text[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _server_message(body: Any) -> str | None:
+    if isinstance(body, dict):
+        for key in ("message", "reason", "error", "apiError"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict):
+                nested = _server_message(value)
+                if nested:
+                    return nested
+    return None
+
+
+def error_from_response(
+    status: int, headers: Mapping[str, str], raw: bytes, *, method: str, url: str
+) -> _errors.APIStatusError:
+    """The typed error for a 4xx or 5xx answer, whatever its body looks like."""
+    body = _decode_body(raw, headers.get("Content-Type", ""))
+    server_message = _server_message(body)
+    if server_message is None and isinstance(body, str) and body.strip():
+        detail = " ".join(body.split())[:200]
+    else:
+        detail = server_message or ""
+    message = f"{method} {url} answered {status}" + (f": {detail}" if detail else "")
+    cls = _errors.error_class_for(status)
+    return cls(
+        message,
+        method=method,
+        url=url,
+        status_code=status,
+        body=body,
+        server_message=server_message,
+        headers=dict(headers),
+    )
+
+
+def read_success(
+    status: int, raw: bytes, cast_to: type[T] | None, *, method: str, url: str
+) -> T | Any:
+    """Parse a 2xx answer into ``cast_to``; with ``cast_to=None`` return any JSON or ``None``
+    for an empty body (the delete answer is not specified)."""
+    if cast_to is None:
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise _errors.APIResponseValidationError(
+            f"{method} {url} answered {status} with a body that is not JSON ({exc})",
+            method=method,
+            url=url,
+            status_code=status,
+            body=raw.decode("utf-8", errors="replace"),
+        ) from None
+    try:
+        return structure(data, cast_to)
+    except Exception as exc:
+        raise _errors.APIResponseValidationError(
+            f"{method} {url} answered {status} with JSON that is not a {cast_to.__name__}: "
+            f"{_describe_structure_error(exc)}",
+            method=method,
+            url=url,
+            status_code=status,
+            body=data,
+        ) from exc
+
+
+def _describe_structure_error(exc: BaseException) -> str:
+    # cattrs reports nested problems as an exception group; name the innermost cause.
+    while isinstance(exc, BaseValidationError) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def should_retry_status(status: int) -> bool:
+    """Statuses that are worth another try for a request that is safe to repeat."""
+    return status in (408, 409, 429) or status >= 500
+
+
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds the server asked us to wait, from ``retry-after-ms`` or ``Retry-After``."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    millis = lowered.get("retry-after-ms")
+    if millis:
+        try:
+            return float(millis) / 1000
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_tz(value)
+    if parsed is None:
+        return None
+    return float(email.utils.mktime_tz(parsed)) - now
+
+
+def retry_delay(
+    attempt: int, headers: Mapping[str, str] | None = None, *, now: float | None = None
+) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based).
+
+    A server's ``Retry-After`` wins when it is between 0 and ``MAX_RETRY_AFTER``; otherwise
+    exponential backoff from ``INITIAL_BACKOFF`` capped at ``MAX_BACKOFF``, less up to 25 %
+    jitter so that many clients do not retry in step.
+    """
+    if headers:
+        asked = _retry_after(headers, time.time() if now is None else now)
+        if asked is not None and 0 <= asked <= MAX_RETRY_AFTER:
+            return asked
+    backoff: float = min(INITIAL_BACKOFF * 2.0**attempt, MAX_BACKOFF)
+    return backoff * (1 - 0.25 * random.random())

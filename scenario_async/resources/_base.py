@@ -1,0 +1,36 @@
+"""What every resource shares: the client it sends through."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._client import RequestOptions, Timeout
+from .._validate import check_optional_str
+
+if TYPE_CHECKING:
+    from .._client import AsyncScenario
+
+__all__ = ["AsyncResource", "options", "query"]
+
+
+class AsyncResource:
+    def __init__(self, client: AsyncScenario) -> None:
+        self._client = client
+
+
+def options(
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, Any] | None,
+    extra_body: Mapping[str, Any] | None,
+    timeout: Timeout | None,
+) -> RequestOptions:
+    return RequestOptions(extra_headers, extra_query, extra_body, timeout)
+
+
+def query(project_id: str | None, original_assets: bool | None = None) -> dict[str, Any]:
+    """The query every endpoint takes (``projectId``), plus ``originalAssets`` where it applies."""
+    check_optional_str("project_id", project_id)
+    if original_assets is not None and not isinstance(original_assets, bool):
+        raise TypeError(f"original_assets must be a bool, got {type(original_assets).__name__}")
+    return {"projectId": project_id, "originalAssets": original_assets}

@@ -1,0 +1,115 @@
+"""``client.models.train``: start training and act on a running one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from .._client import Timeout
+from .._convert import unstructure, wire_names
+from .._validate import check_choice, check_id
+from .._wire import path_segment
+from ..types.models import ModelRetrieveResponse
+from ..types.parameters import TrainingParameters
+from ..types.train import TrainResponse
+from ._base import AsyncResource, options, query
+
+__all__ = ["AsyncTrain", "parameters_to_wire"]
+
+_PARAMETER_WIRE = wire_names(TrainingParameters)
+_DRY_RUN_VALUES = ("true", "api")
+_ACTIONS = ("cancel",)
+
+
+class AsyncTrain(AsyncResource):
+    async def trigger(
+        self,
+        model_id: str,
+        *,
+        parameters: TrainingParameters | Mapping[str, Any] | None = None,
+        dry_run: bool | Literal["true", "api"] | None = None,
+        training_images_count: int | None = None,
+        original_assets: bool | None = None,
+        project_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+    ) -> TrainResponse:
+        """Start training ``model_id``.
+
+        ``dry_run=True`` (or ``"api"``) asks for the cost instead; the answer then has
+        ``creative_units_cost`` and no job. ``training_images_count`` is for dry runs only.
+        """
+        model = path_segment(check_id("model_id", model_id))
+        params = query(project_id, original_assets)
+        if dry_run is not None and dry_run is not False:
+            params["dryRun"] = (
+                "true" if dry_run is True else check_choice("dry_run", dry_run, _DRY_RUN_VALUES)
+            )
+        if training_images_count is not None:
+            if not isinstance(training_images_count, int) or isinstance(
+                training_images_count, bool
+            ):
+                raise TypeError("training_images_count must be an integer")
+            if training_images_count < 0:
+                raise ValueError(f"training_images_count must be >= 0, got {training_images_count}")
+            if "dryRun" not in params:
+                raise ValueError("training_images_count is only accepted with dry_run")
+            params["trainingImagesCount"] = training_images_count
+        body: dict[str, Any] = {}
+        if parameters is not None:
+            body["parameters"] = parameters_to_wire(parameters)
+        result: TrainResponse = await self._client.request(
+            "PUT",
+            f"/models/{model}/train",
+            cast_to=TrainResponse,
+            options=options(extra_headers, extra_query, extra_body, timeout),
+            query=params,
+            body=body,
+        )
+        return result
+
+    async def action(
+        self,
+        model_id: str,
+        *,
+        action: Literal["cancel"] = "cancel",
+        project_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+    ) -> ModelRetrieveResponse:
+        """Act on a training run; ``"cancel"`` is the only action. Safe to repeat, so
+        retried like a read."""
+        model = path_segment(check_id("model_id", model_id))
+        result: ModelRetrieveResponse = await self._client.request(
+            "POST",
+            f"/models/{model}/train/action",
+            cast_to=ModelRetrieveResponse,
+            options=options(extra_headers, extra_query, extra_body, timeout),
+            query=query(project_id),
+            body={"action": check_choice("action", action, _ACTIONS)},
+        )
+        return result
+
+
+def parameters_to_wire(parameters: Any) -> dict[str, Any]:
+    """A ``TrainingParameters`` or a dict with snake_case keys, as camelCase JSON.
+
+    Keys this version does not know are passed through untouched.
+    """
+    if isinstance(parameters, TrainingParameters):
+        wire: dict[str, Any] = unstructure(parameters)
+        return wire
+    if not isinstance(parameters, Mapping):
+        raise TypeError(
+            f"parameters must be a TrainingParameters or a dict, got {type(parameters).__name__}"
+        )
+    wire = {}
+    for key, value in parameters.items():
+        if not isinstance(key, str):
+            raise TypeError(f"parameters keys must be strings, got {key!r}")
+        wire[_PARAMETER_WIRE.get(key, key)] = getattr(value, "value", value)
+    return wire

@@ -1,0 +1,169 @@
+"""``client.models.training_images``: add, replace, replace pairs, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .._client import Timeout
+from .._convert import unstructure, wire_names
+from .._validate import check_id, image_body
+from .._wire import path_segment
+from ..types.training_images import (
+    Pair,
+    Preset,
+    TrainingImageAddResponse,
+    TrainingImageReplacePairsResponse,
+    TrainingImageReplaceResponse,
+)
+from ._base import AsyncResource, options, query
+
+__all__ = ["AsyncTrainingImages"]
+
+_PAIR_WIRE = wire_names(Pair)
+
+
+class AsyncTrainingImages(AsyncResource):
+    async def add(
+        self,
+        model_id: str,
+        *,
+        asset_id: str | None = None,
+        asset_ids: Sequence[str] | None = None,
+        data: str | None = None,
+        name: str | None = None,
+        preset: Preset | str | None = None,
+        original_assets: bool | None = None,
+        project_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+    ) -> TrainingImageAddResponse:
+        """Add one training image: from an asset (``asset_id``), up to ten assets
+        (``asset_ids``), or a base64 image data URL (``data``, with its file ``name``).
+
+        Not retried after the request may have reached the server, so a lost answer never
+        adds the image twice; see docs/reliability.md.
+        """
+        model = path_segment(check_id("model_id", model_id))
+        body = image_body(
+            asset_id=asset_id, asset_ids=asset_ids, data=data, name=name, preset=preset
+        )
+        result: TrainingImageAddResponse = await self._client.request(
+            "POST",
+            f"/models/{model}/training-images",
+            cast_to=TrainingImageAddResponse,
+            options=options(extra_headers, extra_query, extra_body, timeout),
+            query=query(project_id, original_assets),
+            body=body,
+            idempotent=False,
+        )
+        return result
+
+    async def replace(
+        self,
+        training_image_id: str,
+        *,
+        model_id: str,
+        asset_id: str | None = None,
+        asset_ids: Sequence[str] | None = None,
+        data: str | None = None,
+        name: str | None = None,
+        preset: Preset | str | None = None,
+        original_assets: bool | None = None,
+        project_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+    ) -> TrainingImageReplaceResponse:
+        """Replace one training image with new content, given as for ``add``."""
+        model = path_segment(check_id("model_id", model_id))
+        image = path_segment(check_id("training_image_id", training_image_id))
+        body = image_body(
+            asset_id=asset_id, asset_ids=asset_ids, data=data, name=name, preset=preset
+        )
+        result: TrainingImageReplaceResponse = await self._client.request(
+            "PUT",
+            f"/models/{model}/training-images/{image}",
+            cast_to=TrainingImageReplaceResponse,
+            options=options(extra_headers, extra_query, extra_body, timeout),
+            query=query(project_id, original_assets),
+            body=body,
+        )
+        return result
+
+    async def replace_pairs(
+        self,
+        model_id: str,
+        *,
+        body: Iterable[Pair | Mapping[str, Any]],
+        project_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+    ) -> TrainingImageReplacePairsResponse:
+        """Replace all source-to-target pairs of a model. ``body`` lists ``Pair`` objects or
+        dicts with ``instruction``, ``source_id``, ``target_id`` (camelCase keys work too)."""
+        model = path_segment(check_id("model_id", model_id))
+        pairs = _pairs_to_wire(body)
+        result: TrainingImageReplacePairsResponse = await self._client.request(
+            "PUT",
+            f"/models/{model}/training-images/pairs",
+            cast_to=TrainingImageReplacePairsResponse,
+            options=options(extra_headers, extra_query, extra_body, timeout),
+            query=query(project_id),
+            body=pairs,
+        )
+        return result
+
+    async def delete(
+        self,
+        training_image_id: str,
+        *,
+        model_id: str,
+        project_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+    ) -> Any:
+        """Delete one training image. Returns whatever JSON the service answers, or ``None``
+        for an empty answer (the answer is not specified)."""
+        model = path_segment(check_id("model_id", model_id))
+        image = path_segment(check_id("training_image_id", training_image_id))
+        return await self._client.request(
+            "DELETE",
+            f"/models/{model}/training-images/{image}",
+            cast_to=None,
+            options=options(extra_headers, extra_query, extra_body, timeout),
+            query=query(project_id),
+        )
+
+
+def _pairs_to_wire(body: Any) -> list[dict[str, Any]]:
+    if isinstance(body, (str, bytes, Mapping)) or not isinstance(body, Iterable):
+        raise TypeError("body must be a list of Pair objects or dicts")
+    wire_values = set(_PAIR_WIRE.values())
+    pairs: list[dict[str, Any]] = []
+    for index, item in enumerate(body):
+        if isinstance(item, Pair):
+            pair = unstructure(item)
+        elif isinstance(item, Mapping):
+            pair = {}
+            for key, value in item.items():
+                if key not in _PAIR_WIRE and key not in wire_values:
+                    raise ValueError(
+                        f"body[{index}] has an unknown key {key!r}; "
+                        "expected instruction, source_id, target_id"
+                    )
+                pair[_PAIR_WIRE.get(key, key)] = value
+        else:
+            raise TypeError(f"body[{index}] must be a Pair or a dict, got {type(item).__name__}")
+        for key, value in pair.items():
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"body[{index}].{key} must be a string")
+        pairs.append(pair)
+    return pairs

@@ -1,0 +1,249 @@
+"""Scenario: the blocking twin of AsyncScenario.
+
+It runs the very same coroutines on a private event-loop thread (an anyio blocking portal)
+and declares each method in one line with ``blocking(...)``, which keeps the async method's
+full signature for type checkers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from concurrent.futures import Future
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+import anyio
+from anyio.from_thread import BlockingPortal
+
+from ._client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    AsyncScenario,
+    Timeout,
+)
+from .resources import AsyncAssets, AsyncJobs, AsyncModels, AsyncTrain, AsyncTrainingImages
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["Scenario"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _LoopThread:
+    """A daemon thread running one event loop, started on first use and stopped by close().
+
+    A daemon thread, so a client that is never closed cannot keep the interpreter alive.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._portal: BlockingPortal | None = None
+        self._thread: threading.Thread | None = None
+        self.closed = False
+
+    def _start(self) -> BlockingPortal:
+        with self._lock:
+            if self.closed:
+                raise RuntimeError("this client is closed; create a new one")
+            if self._portal is None:
+                ready = threading.Event()
+                holder: list[BlockingPortal] = []
+
+                async def serve() -> None:
+                    async with BlockingPortal() as portal:
+                        holder.append(portal)
+                        ready.set()
+                        await portal.sleep_until_stopped()
+
+                self._thread = threading.Thread(
+                    target=anyio.run, args=(serve,), name="scenario-async-loop", daemon=True
+                )
+                self._thread.start()
+                ready.wait()
+                self._portal = holder[0]
+            return self._portal
+
+    def call(self, func: Callable[[], Awaitable[R]]) -> R:
+        """Run ``func()`` on the loop thread and wait for it. Ctrl-C (or any exception
+        raised while waiting) cancels the coroutine before it propagates."""
+        portal = self._start()
+        future: Future[R] = portal.start_task_soon(func)
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done():
+                future.cancel()
+                # Wait (briefly) for the cancellation to finish; its outcome is not ours to raise.
+                with contextlib.suppress(BaseException):
+                    future.exception(timeout=1.0)
+            raise
+
+    def close(self, aclose: Callable[[], Awaitable[None]]) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            portal, thread = self._portal, self._thread
+        if portal is None or thread is None:
+            return
+        portal.call(aclose)
+        portal.call(portal.stop)
+        thread.join()
+
+
+class blocking(Generic[P, R]):
+    """Declares a sync method that runs the named async method of the wrapped resource."""
+
+    def __init__(self, method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> None:
+        self._name = method.__name__
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> blocking[P, R]: ...
+    @overload
+    def __get__(self, obj: SyncResource, owner: type[Any]) -> Callable[P, R]: ...
+    def __get__(
+        self, obj: SyncResource | None, owner: type[Any]
+    ) -> blocking[P, R] | Callable[P, R]:
+        if obj is None:
+            return self
+        method: Callable[P, Coroutine[Any, Any, R]] = getattr(obj._async, self._name)
+        loop = obj._loop
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            return loop.call(lambda: method(*args, **kwargs))
+
+        call.__name__ = self._name
+        call.__doc__ = method.__doc__
+        return call
+
+
+class SyncResource:
+    def __init__(self, async_resource: Any, loop: _LoopThread) -> None:
+        self._async = async_resource
+        self._loop = loop
+
+
+class TrainingImages(SyncResource):
+    add = blocking(AsyncTrainingImages.add)
+    replace = blocking(AsyncTrainingImages.replace)
+    replace_pairs = blocking(AsyncTrainingImages.replace_pairs)
+    delete = blocking(AsyncTrainingImages.delete)
+
+
+class Train(SyncResource):
+    trigger = blocking(AsyncTrain.trigger)
+    action = blocking(AsyncTrain.action)
+
+
+class Models(SyncResource):
+    retrieve = blocking(AsyncModels.retrieve)
+
+    def __init__(self, async_resource: AsyncModels, loop: _LoopThread) -> None:
+        super().__init__(async_resource, loop)
+        self.training_images = TrainingImages(async_resource.training_images, loop)
+        self.train = Train(async_resource.train, loop)
+
+
+class Jobs(SyncResource):
+    retrieve = blocking(AsyncJobs.retrieve)
+
+
+class Assets(SyncResource):
+    upload = blocking(AsyncAssets.upload)
+
+
+class Scenario:
+    """The blocking client: the same calls as AsyncScenario, without ``await``.
+
+    Safe to share between threads and to call from code that runs inside an event loop.
+    Use it as a context manager or call ``close()``, which also stops its loop thread.
+    """
+
+    models: Models
+    jobs: Jobs
+    assets: Assets
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        ssl: ssl.SSLContext | bool = True,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._bind(
+            AsyncScenario(
+                api_key=api_key,
+                api_secret=api_secret,
+                base_url=base_url,
+                timeout=timeout,
+                connect_timeout=connect_timeout,
+                max_retries=max_retries,
+                connection_limit=connection_limit,
+                ssl=ssl,
+                default_headers=default_headers,
+            ),
+            _LoopThread(),
+        )
+
+    def _bind(self, async_client: AsyncScenario, loop: _LoopThread) -> None:
+        self._async = async_client
+        self._loop = loop
+        self.models = Models(async_client.models, loop)
+        self.jobs = Jobs(async_client.jobs, loop)
+        self.assets = Assets(async_client.assets, loop)
+
+    @property
+    def async_client(self) -> AsyncScenario:
+        """The AsyncScenario this client drives (it lives on the private loop thread)."""
+        return self._async
+
+    @property
+    def base_url(self) -> str:
+        return self._async.base_url
+
+    def __repr__(self) -> str:
+        return f"Scenario(base_url={self._async.base_url!r}, max_retries={self._async.max_retries})"
+
+    def with_options(
+        self, *, timeout: Timeout | None = None, max_retries: int | None = None
+    ) -> Scenario:
+        """A copy with other defaults, sharing this client's pool and loop thread."""
+        clone = object.__new__(Scenario)
+        clone._bind(self._async.with_options(timeout=timeout, max_retries=max_retries), self._loop)
+        return clone
+
+    def run(self, func: Callable[[], Awaitable[R]]) -> R:
+        """Run a coroutine function on this client's loop thread (for helpers built on the
+        async client) and wait for its result."""
+        return self._loop.call(func)
+
+    def close(self) -> None:
+        """Close the connection pool and stop the loop thread. Safe to call more than once."""
+        self._loop.close(self._async.aclose)
+
+    def __enter__(self) -> Scenario:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

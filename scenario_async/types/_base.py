@@ -1,0 +1,34 @@
+"""Shared pieces of the response classes: the unknown-field bag and open value sets."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import attrs
+
+__all__ = ["OpenEnum", "extra_field", "wire_name"]
+
+
+class OpenEnum(str, Enum):
+    """A documented set of string values.
+
+    Fields typed ``SomeEnum | str`` hold the member when the value is documented and the
+    plain string when the service sends a value this version does not know yet. Members
+    compare equal to their string value, so ``model.status == "trained"`` always works.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def extra_field() -> Any:
+    """The ``extra`` attribute of every response class: fields the API sent that the class
+    does not declare, keyed by their wire (camelCase) name, so nothing sent is lost."""
+    return attrs.field(factory=dict, eq=False, repr=False)
+
+
+def wire_name(name: str) -> Any:
+    """An optional field whose camelCase wire name does not follow from its snake_case name
+    (``costPerAssetMaxCU``, ``numUNetTrainSteps``, the reserved word ``class``)."""
+    return attrs.field(default=None, metadata={"wire": name})

@@ -1,0 +1,69 @@
+"""Training images, their pairs, and the answers of the training-image calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import frozen
+
+from ._base import OpenEnum, extra_field
+
+__all__ = [
+    "Pair",
+    "Preset",
+    "TrainingImage",
+    "TrainingImageAddResponse",
+    "TrainingImageReplacePairsResponse",
+    "TrainingImageReplaceResponse",
+]
+
+
+class Preset(OpenEnum):
+    """How the service prepares a training image."""
+
+    DEFAULT = "default"
+    STYLE = "style"
+    SUBJECT = "subject"
+
+
+@frozen(kw_only=True)
+class TrainingImage:
+    id: str | None = None
+    automatic_captioning: str | None = None
+    created_at: str | None = None
+    description: str | None = None
+    download_url: str | None = None
+    name: str | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class TrainingImageAddResponse:
+    training_image: TrainingImage
+    extra: dict[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class TrainingImageReplaceResponse:
+    training_image: TrainingImage
+    extra: dict[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class Pair:
+    """A source-to-target pair of training images, for edit-style models.
+
+    Used both in requests (``replace_pairs(body=[Pair(...)])``) and in answers.
+    """
+
+    instruction: str | None = None
+    source_id: str | None = None
+    target_id: str | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class TrainingImageReplacePairsResponse:
+    count: int | None = None
+    pairs: list[Pair] | None = None
+    extra: dict[str, Any] = extra_field()
