@@ -1,0 +1,22 @@
+"""An embedded fake Scenario API, for this SDK's tests and yours.
+
+>>> async with FakeScenario() as fake:
+...     async with fake.client() as client:
+...         await client.models.training_images.add("model_x", data=data_url, name="a.png")
+
+With pytest, the ``fake_scenario`` fixture (installed with the package) serves one per test.
+"""
+
+from ._app import RecordedRequest
+from ._server import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeScenario
+from ._state import FakeAsset, FakeModel, FakeTrainingImage
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_API_SECRET",
+    "FakeAsset",
+    "FakeModel",
+    "FakeScenario",
+    "FakeTrainingImage",
+    "RecordedRequest",
+]
