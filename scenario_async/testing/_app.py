@@ -98,13 +98,6 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     fake.in_flight += 1
     fake.peak_in_flight = max(fake.peak_in_flight, fake.in_flight)
     try:
-        body: Any = None
-        raw = await request.read()
-        if raw:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = _Invalid(raw)
         if fake.record_requests:
             headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
             fake.requests.append(
@@ -112,7 +105,7 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
                     request.method,
                     request.path,
                     dict(request.query),
-                    None if isinstance(body, _Invalid) else body,
+                    _parse(await request.read()),
                     headers,
                 )
             )
@@ -120,7 +113,6 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
             await asyncio.sleep(fake.latency)
         if request.headers.get("Authorization") != fake.expected_authorization:
             return web.json_response({"message": "Invalid API key or secret"}, status=401)
-        request["json"] = body
         try:
             return await handler(request)
         except _Abort as abort:
@@ -129,14 +121,19 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         fake.in_flight -= 1
 
 
-class _Invalid:
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
+def _parse(raw: bytes) -> Any:
+    """The JSON of a body; ``None`` when it is empty or not JSON."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
-def _json_body(request: web.Request, *, kind: type = dict) -> Any:
-    body = request.get("json")
-    if isinstance(body, _Invalid) or body is None:
+async def _json_body(request: web.Request, *, kind: type = dict) -> Any:
+    body = _parse(await request.read())  # aiohttp caches the bytes: read() is cheap twice
+    if body is None:
         _error(400, "the body must be JSON")
     if not isinstance(body, kind):
         _error(400, f"the body must be a JSON {'array' if kind is list else 'object'}")
@@ -210,7 +207,7 @@ def _refuse_while_training(model: FakeModel) -> None:
 async def _add_image(request: web.Request) -> web.Response:
     fake = request.app[FAKE_KEY]
     _query_bool(request, "originalAssets")
-    body = _json_body(request)
+    body = await _json_body(request)
     model = _model(request, create=True)
     _refuse_while_training(model)
     added = _image_from_body(request, body)
@@ -221,7 +218,7 @@ async def _add_image(request: web.Request) -> web.Response:
 async def _replace_image(request: web.Request) -> web.Response:
     fake = request.app[FAKE_KEY]
     _query_bool(request, "originalAssets")
-    body = _json_body(request)
+    body = await _json_body(request)
     model = _model(request)
     _refuse_while_training(model)
     image_id = request.match_info["image_id"]
@@ -235,7 +232,7 @@ async def _replace_image(request: web.Request) -> web.Response:
 
 
 async def _replace_pairs(request: web.Request) -> web.Response:
-    body = _json_body(request, kind=list)
+    body = await _json_body(request, kind=list)
     model = _model(request)
     known = {image.id for image in model.training_images}
     pairs: list[dict[str, str]] = []
@@ -269,7 +266,7 @@ async def _delete_image(request: web.Request) -> web.Response:
 
 async def _train(request: web.Request) -> web.Response:
     fake = request.app[FAKE_KEY]
-    body = _json_body(request)
+    body = await _json_body(request)
     model = _model(request)
     parameters = body.get("parameters", {})
     if not isinstance(parameters, dict):
@@ -313,7 +310,7 @@ async def _train(request: web.Request) -> web.Response:
 
 async def _train_action(request: web.Request) -> web.Response:
     fake = request.app[FAKE_KEY]
-    body = _json_body(request)
+    body = await _json_body(request)
     model = _model(request)
     if body.get("action") != "cancel":
         _error(400, "action must be cancel")
@@ -341,7 +338,7 @@ async def _get_job(request: web.Request) -> web.Response:
 
 async def _upload_asset(request: web.Request) -> web.Response:
     fake = request.app[FAKE_KEY]
-    body = _json_body(request)
+    body = await _json_body(request)
     name = body.get("name")
     if not isinstance(name, str) or not name:
         _error(400, "name is required")
