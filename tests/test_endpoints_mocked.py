@@ -34,7 +34,7 @@ def mock() -> Iterator[aioresponses]:
 def sent(mock: aioresponses) -> list[tuple[str, str, Any, dict[str, str]]]:
     """(method, url, JSON body or None, headers) of every request made."""
     calls = []
-    for (method, url), requests in mock.requests.items():
+    for (method, url), requests in (mock.requests or {}).items():
         for call in requests:
             data = call.kwargs.get("data")
             body = json.loads(data) if data else None

@@ -19,8 +19,8 @@ from scenario_async import (
     InternalServerError,
     NotFoundError,
     RateLimitError,
+    _wire,
 )
-from scenario_async import _wire
 from scenario_async.testing import FakeScenario
 
 from .conftest import API_KEY, API_SECRET, BASE, PNG_DATA_URL
@@ -51,7 +51,7 @@ def mock() -> Iterator[aioresponses]:
 
 
 def count(mock: aioresponses) -> int:
-    return sum(len(calls) for calls in mock.requests.values())
+    return sum(len(calls) for calls in (mock.requests or {}).values())
 
 
 async def test_a_get_is_retried_on_503_until_it_succeeds(
@@ -139,19 +139,20 @@ async def test_a_refused_connection_is_retried_even_for_an_add(delays: list[floa
 async def test_a_slow_answer_raises_api_timeout_error_and_an_add_is_not_resent(
     delays: list[float],
 ) -> None:
-    async with FakeScenario(latency=0.5) as fake:
-        async with fake.client(max_retries=3, timeout=0.1) as client:
-            with pytest.raises(APITimeoutError):
-                await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
+    async with (
+        FakeScenario(latency=0.5) as fake,
+        fake.client(max_retries=3, timeout=0.1) as client,
+    ):
+        with pytest.raises(APITimeoutError):
+            await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
     assert len(fake.requests) == 1
     assert delays == []
 
 
 async def test_a_per_call_timeout_overrides_the_client_default() -> None:
-    async with FakeScenario(latency=0.3) as fake:
-        async with fake.client(max_retries=0, timeout=30) as client:
-            with pytest.raises(APITimeoutError):
-                await client.models.retrieve("m", timeout=0.05)
+    async with FakeScenario(latency=0.3) as fake, fake.client(max_retries=0, timeout=30) as client:
+        with pytest.raises(APITimeoutError):
+            await client.models.retrieve("m", timeout=0.05)
 
 
 async def test_with_options_makes_a_configured_copy_that_shares_the_pool(
@@ -217,9 +218,7 @@ async def test_a_success_without_training_image_is_a_response_validation_error(
             await client.models.training_images.add("m", asset_id="a")
 
 
-async def test_errors_never_carry_the_credentials(
-    mock: aioresponses, credentials: None
-) -> None:
+async def test_errors_never_carry_the_credentials(mock: aioresponses, credentials: None) -> None:
     mock.post(ADD_URL, status=403, payload={"message": "forbidden"})
     token = base64.b64encode(f"{API_KEY}:{API_SECRET}".encode()).decode()
     async with AsyncScenario(max_retries=0) as client:

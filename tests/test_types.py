@@ -86,7 +86,8 @@ def test_reference_train_answer_parses_into_the_typed_tree_with_every_field_reac
 def test_documented_values_become_enum_members_that_equal_their_strings() -> None:
     model = structure({"status": "trained"}, Model)
     assert model.status is ModelStatus.TRAINED
-    assert model.status == "trained"
+    status: object = model.status
+    assert status == "trained"
     assert str(model.status) == "trained"
 
 

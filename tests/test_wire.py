@@ -151,7 +151,9 @@ def test_an_empty_error_body_still_gives_a_typed_error() -> None:
 
 def test_truncated_json_on_success_is_a_response_validation_error() -> None:
     with pytest.raises(APIResponseValidationError, match="not JSON") as info:
-        read_success(200, b'{"trainingImage": {"id"', TrainingImageAddResponse, method="POST", url="u")
+        read_success(
+            200, b'{"trainingImage": {"id"', TrainingImageAddResponse, method="POST", url="u"
+        )
     assert info.value.status_code == 200
 
 
@@ -168,8 +170,18 @@ def test_an_unspecified_answer_is_returned_as_json_or_none() -> None:
 
 @pytest.mark.parametrize(
     ("status", "retry"),
-    [(400, False), (401, False), (404, False), (408, True), (409, True), (429, True), (500, True),
-     (502, True), (503, True), (504, True)],
+    [
+        (400, False),
+        (401, False),
+        (404, False),
+        (408, True),
+        (409, True),
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+    ],
 )
 def test_which_statuses_are_worth_retrying(status: int, retry: bool) -> None:
     assert should_retry_status(status) is retry
