@@ -20,9 +20,15 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ScenarioError,
+    TrainingCanceledError,
+    TrainingError,
+    TrainingFailedError,
+    TrainingTimeoutError,
     UnprocessableEntityError,
 )
 from ._version import __version__
+from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
+from .images import Image, NotAnImageError
 from .sync import Scenario
 from .types import Pair, TrainingParameters
 
@@ -36,18 +42,28 @@ __all__ = [
     "AsyncScenario",
     "AuthenticationError",
     "BadRequestError",
+    "BulkResult",
+    "BulkUploadError",
     "ConflictError",
+    "Image",
     "InternalServerError",
     "MissingCredentialsError",
+    "NotAnImageError",
     "NotFoundError",
+    "Outcome",
     "Pair",
     "PermissionDeniedError",
+    "ProgressEvent",
     "RateLimitError",
     "RequestOptions",
     "Scenario",
     "ScenarioError",
     "Timeout",
+    "TrainingCanceledError",
+    "TrainingError",
+    "TrainingFailedError",
     "TrainingParameters",
+    "TrainingTimeoutError",
     "UnprocessableEntityError",
     "__version__",
 ]

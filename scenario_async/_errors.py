@@ -19,6 +19,10 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ScenarioError",
+    "TrainingCanceledError",
+    "TrainingError",
+    "TrainingFailedError",
+    "TrainingTimeoutError",
     "UnprocessableEntityError",
 ]
 
@@ -127,6 +131,26 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """500 and above, including proxies' HTML error pages."""
+
+
+class TrainingError(ScenarioError):
+    """A training run did not end ``trained``; ``model`` is the model as last seen."""
+
+    def __init__(self, message: str, *, model: Any) -> None:
+        super().__init__(message)
+        self.model = model
+
+
+class TrainingFailedError(TrainingError):
+    """The model's status became ``failed``."""
+
+
+class TrainingCanceledError(TrainingError):
+    """The model's status became ``training-canceled``."""
+
+
+class TrainingTimeoutError(TrainingError, TimeoutError):
+    """``train.wait`` gave up before the run ended; the run itself goes on."""
 
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {

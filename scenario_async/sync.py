@@ -138,11 +138,14 @@ class TrainingImages(SyncResource):
     replace = blocking(AsyncTrainingImages.replace)
     replace_pairs = blocking(AsyncTrainingImages.replace_pairs)
     delete = blocking(AsyncTrainingImages.delete)
+    add_many = blocking(AsyncTrainingImages.add_many)
 
 
 class Train(SyncResource):
     trigger = blocking(AsyncTrain.trigger)
     action = blocking(AsyncTrain.action)
+    wait = blocking(AsyncTrain.wait)
+    trigger_and_wait = blocking(AsyncTrain.trigger_and_wait)
 
 
 class Models(SyncResource):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
+
+import anyio
 
 from .._client import Timeout
 from .._convert import unstructure, wire_names
+from .._errors import TrainingCanceledError, TrainingFailedError, TrainingTimeoutError
 from .._validate import check_choice, check_id
 from .._wire import path_segment
-from ..types.models import ModelRetrieveResponse
+from ..types.models import Model, ModelRetrieveResponse, ModelStatus
 from ..types.parameters import TrainingParameters
 from ..types.train import TrainResponse
 from ._base import AsyncResource, options, query
@@ -93,6 +96,73 @@ class AsyncTrain(AsyncResource):
             body={"action": check_choice("action", action, _ACTIONS)},
         )
         return result
+
+    async def wait(
+        self,
+        model_id: str,
+        *,
+        poll_interval: float = 5.0,
+        timeout: float | None = 4 * 3600.0,
+        on_progress: Callable[[Model], None] | None = None,
+        project_id: str | None = None,
+    ) -> Model:
+        """Poll the model until its training ends and return it once ``trained``.
+
+        ``on_progress`` gets the model after each poll (``model.training_progress`` has the
+        stage, progress and remaining time). Raises TrainingFailedError,
+        TrainingCanceledError, or TrainingTimeoutError after ``timeout`` seconds (``None``
+        waits for ever); the run itself is not touched.
+        """
+        check_id("model_id", model_id)
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)):
+            raise TypeError("poll_interval must be a number of seconds")
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be > 0, got {poll_interval}")
+        if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
+            raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
+        deadline = None if timeout is None else anyio.current_time() + timeout
+        while True:
+            model = (await self._client.models.retrieve(model_id, project_id=project_id)).model
+            if on_progress is not None:
+                on_progress(model)
+            if model.status == ModelStatus.TRAINED:
+                return model
+            if model.status == ModelStatus.FAILED:
+                raise TrainingFailedError(f"training of model {model_id} failed", model=model)
+            if model.status == ModelStatus.TRAINING_CANCELED:
+                raise TrainingCanceledError(
+                    f"training of model {model_id} was canceled", model=model
+                )
+            delay = poll_interval
+            if deadline is not None:
+                remaining = deadline - anyio.current_time()
+                if remaining <= 0:
+                    raise TrainingTimeoutError(
+                        f"model {model_id} was still {model.status} after {timeout} s",
+                        model=model,
+                    )
+                delay = min(delay, remaining)
+            await anyio.sleep(delay)
+
+    async def trigger_and_wait(
+        self,
+        model_id: str,
+        *,
+        parameters: TrainingParameters | Mapping[str, Any] | None = None,
+        poll_interval: float = 5.0,
+        timeout: float | None = 4 * 3600.0,
+        on_progress: Callable[[Model], None] | None = None,
+        project_id: str | None = None,
+    ) -> Model:
+        """``trigger`` then ``wait``: start training and return the trained model."""
+        await self.trigger(model_id, parameters=parameters, project_id=project_id)
+        return await self.wait(
+            model_id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            project_id=project_id,
+        )
 
 
 def parameters_to_wire(parameters: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ With pytest, the ``fake_scenario`` fixture (installed with the package) serves o
 """
 
 from ._app import RecordedRequest
+from ._images import make_png
 from ._server import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeScenario
 from ._state import FakeAsset, FakeModel, FakeTrainingImage
 
@@ -19,4 +20,5 @@ __all__ = [
     "FakeScenario",
     "FakeTrainingImage",
     "RecordedRequest",
+    "make_png",
 ]

@@ -1,0 +1,36 @@
+"""Developer sessions: ``nox -s lint typecheck tests`` is what CI runs, on every Python."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "scenario_async", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "scenario_async", "tests", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[test]", "mypy>=1.11")
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Run every Python example of README.md and docs/ against the embedded fake API."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/test_docs.py", *session.posargs)
