@@ -7,7 +7,6 @@ full signature for type checkers.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import Future
@@ -33,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["Scenario"]
 
 P = ParamSpec("P")
+#: How long an interrupted sync call waits for its coroutine to unwind.
+CANCEL_GRACE = 5.0
 R = TypeVar("R")
 
 
@@ -72,17 +73,22 @@ class _LoopThread:
 
     def call(self, func: Callable[[], Awaitable[R]]) -> R:
         """Run ``func()`` on the loop thread and wait for it. Ctrl-C (or any exception
-        raised while waiting) cancels the coroutine before it propagates."""
+        raised while waiting) cancels the coroutine and waits until it has unwound."""
         portal = self._start()
-        future: Future[R] = portal.start_task_soon(func)
+        finished = threading.Event()
+
+        async def run() -> R:
+            try:
+                return await func()
+            finally:
+                finished.set()
+
+        future: Future[R] = portal.start_task_soon(run)
         try:
             return future.result()
         except BaseException:
-            if not future.done():
-                future.cancel()
-                # Wait (briefly) for the cancellation to finish; its outcome is not ours to raise.
-                with contextlib.suppress(BaseException):
-                    future.exception(timeout=1.0)
+            if future.cancel():
+                finished.wait(timeout=CANCEL_GRACE)
             raise
 
     def close(self, aclose: Callable[[], Awaitable[None]]) -> None:

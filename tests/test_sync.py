@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from scenario_async import Scenario
-from scenario_async.testing import FakeScenario
+from scenario_async.testing import FakeScenario, make_png
 
 from .conftest import PNG_DATA_URL
 
@@ -81,3 +84,30 @@ def test_repr_shows_no_credentials() -> None:
     client = Scenario(api_key="visible-key", api_secret="hidden-secret")
     assert "hidden-secret" not in repr(client) and "visible-key" not in repr(client)
     client.close()
+
+
+async def _tasks_on_loop() -> int:
+    return len(asyncio.all_tasks())
+
+
+def test_ctrl_c_during_a_sync_bulk_upload_cancels_it_within_a_second(tmp_path: Path) -> None:
+    paths = []
+    for i in range(40):
+        paths.append(tmp_path / f"{i}.png")
+        paths[-1].write_bytes(make_png(4, 4, (i, 9, 9)))
+    journal = tmp_path / "j.jsonl"
+    with FakeScenario(latency=0.2).serve_in_thread() as fake, fake.sync_client() as client:
+        idle_tasks = client.run(_tasks_on_loop)
+        main_thread = threading.get_ident()
+        timer = threading.Timer(0.5, signal.pthread_kill, (main_thread, signal.SIGINT))
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            client.models.training_images.add_many("m", paths, concurrency=4, journal=journal)
+        interrupted = time.monotonic()
+        assert client.run(_tasks_on_loop) == idle_tasks  # nothing of the upload is left
+        assert time.monotonic() - interrupted < 1.0
+        landed = len(journal.read_text().splitlines())
+        assert 0 < landed < 40
+        rest = client.models.training_images.add_many("m", paths, journal=journal)
+        assert len(rest.skipped) == landed and not rest.failed
+    assert _loop_threads() == []

@@ -65,12 +65,14 @@ class FakeScenario:
         #: The largest number of requests the fake API was handling at the same time.
         self.peak_in_flight = 0
         self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
 
     @property
     def base_url(self) -> str:
-        if self._runner is None:
-            raise RuntimeError("the fake API is not running")
-        return f"http://{self.host}:{self.port}/v1"
+        """``http://host:port/v1``, known once the server has started."""
+        if self._base_url is None:
+            raise RuntimeError("the fake API has not been started")
+        return self._base_url
 
     async def start(self) -> None:
         self._runner = web.AppRunner(build_app(self), access_log=None)
@@ -78,6 +80,7 @@ class FakeScenario:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self._base_url = f"http://{self.host}:{self.port}/v1"
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
