@@ -19,8 +19,8 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "scenario_async", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "scenario_async", "tests", "noxfile.py")
+    session.run("ruff", "check", "scenario_async", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "scenario_async", "tests", "bench", "noxfile.py")
 
 
 @nox.session
@@ -34,3 +34,10 @@ def docs(session: nox.Session) -> None:
     """Run every Python example of README.md and docs/ against the embedded fake API."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/test_docs.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The side-by-side benchmark (docs/performance.md); pass options after ``--``."""
+    session.install("-e", ".", "scenario-sdk[aiohttp]", "matplotlib")
+    session.run("python", "-m", "bench", *session.posargs)

@@ -1,0 +1,257 @@
+"""``python -m bench``: run every scenario, print a table and the ratios against plain aiohttp.
+
+Each scenario starts the stand-in server in its own process, then runs each client variant in
+a process of its own, ``--repeats`` times interleaved, and keeps the median. Targets are
+checked as ratios measured in the same run (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .client import make_image
+
+ROOT = Path(__file__).resolve().parents[1]
+HAVE_OFFICIAL = importlib.util.find_spec("scenario_sdk") is not None
+HAVE_OFFICIAL_AIOHTTP = HAVE_OFFICIAL and importlib.util.find_spec("httpx_aiohttp") is not None
+
+
+@contextmanager
+def server(latency: float) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.server", "--latency", str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def run_client(variant: str, url: str, n: int, concurrency: int, spec: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.client", variant, url, str(n), str(concurrency), spec],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{variant} failed:\n{done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(
+    variants: list[str], latency: float, n: int, concurrency: int, spec: str, repeats: int
+) -> dict[str, dict[str, Any]]:
+    """Median of ``repeats`` interleaved runs of each variant against one server."""
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+    with server(latency) as url:
+        for variant in variants:  # warm the server and the page cache
+            run_client(variant, url, min(n, 50), concurrency, spec)
+        for _ in range(repeats):
+            for variant in variants:
+                runs[variant].append(run_client(variant, url, n, concurrency, spec))
+    medians = {}
+    for variant, results in runs.items():
+        medians[variant] = {
+            key: statistics.median(r[key] for r in results)
+            if isinstance(results[0][key], float)
+            else results[0][key]
+            for key in results[0]
+        }
+    return medians
+
+
+def write_files(folder: Path, count: int, size: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (folder / f"{i:05}.png").write_bytes(make_image(size))
+    return folder
+
+
+def official_variants() -> list[str]:
+    return (["official-httpx"] if HAVE_OFFICIAL else []) + (
+        ["official-aiohttp"] if HAVE_OFFICIAL_AIOHTTP else []
+    )
+
+
+def import_times(runs: int) -> dict[str, float]:
+    def median_ms(statement: str) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", statement], check=True, cwd=ROOT)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    result = {
+        "python -c pass": median_ms("pass"),
+        "import aiohttp": median_ms("import aiohttp"),
+        "import scenario_async": median_ms("import scenario_async"),
+    }
+    if HAVE_OFFICIAL:
+        result["import scenario_sdk"] = median_ms("import scenario_sdk")
+    return result
+
+
+def table(title: str, results: dict[str, dict[str, Any]], baseline: str = "aiohttp") -> str:
+    base = results.get(baseline)
+    lines = [
+        f"\n## {title}",
+        f"{'variant':18} {'wall s':>8} {'CPU us/req':>11} {'x baseline':>11} "
+        f"{'peak RSS-idle MiB':>18}",
+    ]
+    for variant, r in results.items():
+        ratio = r["cpu_per_request_us"] / base["cpu_per_request_us"] if base else float("nan")
+        lines.append(
+            f"{variant:18} {r['wall']:8.3f} {r['cpu_per_request_us']:11.1f} {ratio:11.2f} "
+            f"{r['rss_peak_above_idle_mib']:18.1f}"
+        )
+    return "\n".join(lines)
+
+
+def cpu_ratio(results: dict[str, dict[str, Any]], variant: str, baseline: str) -> float:
+    value: float = results[variant]["cpu_per_request_us"] / results[baseline]["cpu_per_request_us"]
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--only", action="append", choices=["small", "large", "memory", "sync", "import", "curve"]
+    )
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--plot", type=Path, help="plot throughput against concurrency (PNG)")
+    args = parser.parse_args()
+    only = set(args.only or ["small", "large", "memory", "sync", "import"])
+    if args.plot:
+        only.add("curve")
+    quick = args.quick
+    report: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        "python": platform.python_version(),
+    }
+    checks: list[tuple[str, float, str, bool]] = []
+
+    with tempfile.TemporaryDirectory(prefix="scenario-bench-") as scratch:
+        if "small" in only:
+            variants = ["aiohttp", "sdk-add", "sdk-add-many", *official_variants()]
+            small = measure(variants, 0.0, 300 if quick else 3000, 32, "small:200", args.repeats)
+            report["small"] = small
+            print(table("small: 200-byte image, no latency, 32 in flight", small), flush=True)
+            ratio = cpu_ratio(small, "sdk-add", "aiohttp")
+            checks.append(("small: sdk-add CPU/req vs aiohttp", ratio, "<= 1.15", ratio <= 1.15))
+            if "official-aiohttp" in small:
+                ratio = cpu_ratio(small, "official-aiohttp", "sdk-add")
+                checks.append(
+                    ("small: official(aiohttp) CPU/req vs sdk-add", ratio, ">= 4", ratio >= 4)
+                )
+        if "large" in only:
+            count = 64 if quick else 320
+            folder = write_files(Path(scratch) / "large", count, 512 * 1024)
+            variants = ["aiohttp", "sdk-add-many", "sdk-add", *official_variants()]
+            large = measure(variants, 0.05, count, 16, f"files:{folder}", args.repeats)
+            report["large"] = large
+            print(table("large: 512 KiB images, 50 ms latency, 16 in flight", large), flush=True)
+            ratio = cpu_ratio(large, "sdk-add-many", "aiohttp")
+            checks.append(("large: add_many CPU/image vs aiohttp", ratio, "<= 0.8", ratio <= 0.8))
+            ideal = count / 16 * 0.05
+            ratio = large["sdk-add-many"]["wall"] / ideal
+            checks.append(("large: add_many wall vs ideal", ratio, "<= 1.25", ratio <= 1.25))
+        if "memory" in only:
+            count = 100 if quick else 1000
+            folder = write_files(Path(scratch) / "memory", count, 1024 * 1024)
+            memory = measure(["sdk-add-many", "aiohttp"], 0.0, count, 8, f"files:{folder}", 1)
+            report["memory"] = memory
+            print(table("memory: 1 MiB files, 8 in flight", memory), flush=True)
+            above = memory["sdk-add-many"]["rss_peak_above_idle_mib"]
+            checks.append(("memory: add_many peak above idle (MiB)", above, "<= 64", above <= 64))
+        if "sync" in only:
+            variants = ["sdk-async-seq", "sdk-sync-seq"]
+            sync = measure(variants, 0.0, 200 if quick else 1500, 1, "small:200", args.repeats)
+            report["sync"] = sync
+            print(
+                table("sync: sequential single calls", sync, baseline="sdk-async-seq"), flush=True
+            )
+            ratio = cpu_ratio(sync, "sdk-sync-seq", "sdk-async-seq")
+            checks.append(("sync: sync CPU/call vs async", ratio, "<= 1.3", ratio <= 1.3))
+        if "import" in only:
+            imports = import_times(5 if quick else 15)
+            report["import"] = imports
+            print("\n## import (whole processes, median ms)")
+            for name, ms in imports.items():
+                print(f"{name:24} {ms:8.1f}")
+            ratio = imports["import scenario_async"] / imports["import aiohttp"]
+            checks.append(("import: scenario_async vs aiohttp", ratio, "<= 1.5", ratio <= 1.5))
+        if "curve" in only:
+            report["curve"] = curve(args, quick)
+
+    print("\n## targets")
+    for name, value, target, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {value:.2f} (target {target})")
+    report["checks"] = [{"name": n, "value": v, "target": t, "ok": ok} for n, v, t, ok in checks]
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    if args.plot and "curve" in report:
+        plot(report["curve"], args.plot)
+
+
+def curve(args: argparse.Namespace, quick: bool) -> dict[str, dict[int, float]]:
+    """Images per second against concurrency, 20 ms latency, 16 KiB images."""
+    points: dict[str, dict[int, float]] = {"aiohttp": {}, "sdk-add-many": {}}
+    n = 200 if quick else 800
+    for concurrency in (1, 2, 4, 8, 16, 32, 64):
+        results = measure(list(points), 0.02, n, concurrency, "small:16384", 1)
+        for variant, r in results.items():
+            points[variant][concurrency] = n / r["wall"]
+    return points
+
+
+def plot(points: dict[str, dict[int, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for variant, series in points.items():
+        xs = sorted(int(c) for c in series)
+        axis.plot(xs, [series[c] for c in xs], marker="o", label=variant)
+    xs = sorted(int(c) for c in next(iter(points.values())))
+    axis.plot(xs, [c / 0.02 for c in xs], linestyle=":", label="ideal (concurrency / latency)")
+    axis.set_xscale("log", base=2)
+    axis.set_yscale("log")
+    axis.set_xlabel("concurrency")
+    axis.set_ylabel("images per second")
+    axis.set_title("add: 16 KiB images, 20 ms server latency")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""One client variant in its own process: ``python -m bench.client VARIANT URL N CONC INPUT``.
+
+INPUT is ``small:BYTES`` (one in-memory image of that size, sent N times) or ``files:DIR``
+(the image files of DIR, each sent once). Prints one JSON line: wall time, client CPU
+(user+sys of this process, imports excluded), idle and peak RSS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+KEY, SECRET = "bench-key", "bench-secret"
+MODEL = "model_bench"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def make_image(size: int) -> bytes:
+    """``size`` bytes that sniff as PNG: the magic, then noise (base64 of noise is typical)."""
+    return PNG_MAGIC + os.urandom(max(0, size - len(PNG_MAGIC)))
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def inputs(spec: str, n: int) -> tuple[list[str], list[Path]]:
+    """(data URLs, paths): small inputs are data URLs in memory, file inputs are paths."""
+    kind, _, value = spec.partition(":")
+    if kind == "small":
+        url = "data:image/png;base64," + base64.b64encode(make_image(int(value))).decode()
+        return [url] * n, []
+    paths = sorted(Path(value).iterdir())[:n]
+    return [], paths
+
+
+def data_url_of(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+async def bounded(n: int, concurrency: int, one: Callable[[int], Awaitable[Any]]) -> None:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def guarded(i: int) -> None:
+        async with semaphore:
+            await one(i)
+
+    await asyncio.gather(*(guarded(i) for i in range(n)))
+
+
+# The variants ---------------------------------------------------------------------------
+
+
+async def plain_aiohttp(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    import aiohttp
+
+    auth = aiohttp.BasicAuth(KEY, SECRET)
+    target = f"{url}/models/{MODEL}/training-images"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
+
+        async def one(i: int) -> None:
+            data = urls[i] if urls else data_url_of(paths[i])
+            async with session.post(
+                target, json={"data": data, "name": f"{i}.png"}, auth=auth
+            ) as response:
+                response.raise_for_status()
+                await response.json()
+
+        await bounded(n, conc, one)
+
+
+async def sdk_add(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    from scenario_async import AsyncScenario
+    from scenario_async.images import Image
+
+    async with AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=url) as client:
+        add = client.models.training_images.add
+
+        async def one(i: int) -> None:
+            data = urls[i] if urls else Image.from_path(paths[i]).data_url()
+            await add(MODEL, data=data, name=f"{i}.png")
+
+        await bounded(n, conc, one)
+
+
+async def sdk_add_many(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    from scenario_async import AsyncScenario
+
+    async with AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=url) as client:
+        result = await client.models.training_images.add_many(
+            MODEL, urls or paths, concurrency=conc
+        )
+        result.raise_for_failures()
+
+
+async def sdk_async_seq(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    from scenario_async import AsyncScenario
+
+    async with AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=url) as client:
+        for i in range(n):
+            await client.models.training_images.add(MODEL, data=urls[i], name=f"{i}.png")
+
+
+def sdk_sync_seq(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    from scenario_async import Scenario
+
+    with Scenario(api_key=KEY, api_secret=SECRET, base_url=url) as client:
+        for i in range(n):
+            client.models.training_images.add(MODEL, data=urls[i], name=f"{i}.png")
+
+
+async def _official(
+    url: str, n: int, conc: int, urls: list[str], paths: list[Path], backend: str
+) -> None:
+    from scenario_sdk import AsyncScenario, DefaultAioHttpClient
+
+    options: dict[str, Any] = {}
+    if backend == "aiohttp":
+        options["http_client"] = DefaultAioHttpClient()
+    async with AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=url, **options) as client:
+
+        async def one(i: int) -> None:
+            data = urls[i] if urls else data_url_of(paths[i])
+            await client.models.training_images.add(MODEL, data=data, name=f"{i}.png")
+
+        await bounded(n, conc, one)
+
+
+async def official_httpx(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    await _official(url, n, conc, urls, paths, "httpx")
+
+
+async def official_aiohttp(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    await _official(url, n, conc, urls, paths, "aiohttp")
+
+
+VARIANTS: dict[str, Callable[..., Any]] = {
+    "aiohttp": plain_aiohttp,
+    "sdk-add": sdk_add,
+    "sdk-add-many": sdk_add_many,
+    "sdk-async-seq": sdk_async_seq,
+    "sdk-sync-seq": sdk_sync_seq,
+    "official-httpx": official_httpx,
+    "official-aiohttp": official_aiohttp,
+}
+
+#: What each variant imports before the clock starts (import time is measured apart).
+IMPORTS = {
+    "aiohttp": ["aiohttp"],
+    "official-httpx": ["scenario_sdk"],
+    "official-aiohttp": ["scenario_sdk", "httpx_aiohttp"],
+}
+
+
+def main() -> None:
+    variant, url, n_text, conc_text, spec = sys.argv[1:6]
+    n, conc = int(n_text), int(conc_text)
+    for module in IMPORTS.get(variant, ["scenario_async", "scenario_async.images"]):
+        __import__(module)
+    urls, paths = inputs(spec, n)
+    n = len(urls) or len(paths)
+    run = VARIANTS[variant]
+    idle = rss_bytes()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    if asyncio.iscoroutinefunction(run):
+        asyncio.run(run(url, n, conc, urls, paths))
+    else:
+        run(url, n, conc, urls, paths)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(
+        json.dumps(
+            {
+                "variant": variant,
+                "n": n,
+                "concurrency": conc,
+                "wall": wall,
+                "cpu": cpu,
+                "cpu_per_request_us": cpu / n * 1e6,
+                "rss_idle_mib": idle / 2**20,
+                "rss_peak_mib": after.ru_maxrss / 1024,
+                "rss_peak_above_idle_mib": after.ru_maxrss / 1024 - idle / 2**20,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
