@@ -31,6 +31,8 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncScenario", "RequestOptions", "Timeout"]
 
 T = TypeVar("T")
 
+_NO_HEADERS: Mapping[str, str] = {}
+
 DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -54,8 +56,14 @@ class RequestOptions:
 class _Transport:
     """The session shared by a client and every copy made with ``with_options``."""
 
-    def __init__(self, connection_limit: int, ssl_context: ssl.SSLContext | bool) -> None:
+    def __init__(
+        self,
+        connection_limit: int,
+        ssl_context: ssl.SSLContext | bool,
+        headers: Mapping[str, str],
+    ) -> None:
         self.connection_limit = connection_limit
+        self.headers = headers
         self.ssl_context = ssl_context
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
@@ -70,7 +78,8 @@ class _Transport:
                 connector=connector,
                 # Per-request timeouts are always passed; this only disables aiohttp's default.
                 timeout=aiohttp.ClientTimeout(total=None),
-                skip_auto_headers=("User-Agent",),
+                # Sent with every request; set once here rather than merged per request.
+                headers=self.headers,
             )
         return self.session
 
@@ -133,13 +142,13 @@ class AsyncScenario:
         self.timeout = _client_timeout(timeout, connect_timeout)
         self._connect_timeout = connect_timeout
         token = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
-        self._headers = {
+        headers = {
             "Authorization": f"Basic {token}",
             "Accept": "application/json",
             "User-Agent": f"scenario-async/{__version__}",
             **(default_headers or {}),
         }
-        self._transport = _Transport(connection_limit, ssl)
+        self._transport = _Transport(connection_limit, ssl, headers)
         self._init_resources()
 
     def _init_resources(self) -> None:
@@ -212,7 +221,7 @@ class AsyncScenario:
             method,
             self.base_url,
             path,
-            headers=self._headers,
+            headers=_NO_HEADERS,
             query=query,
             body=body,
             extra_headers=options.extra_headers,
@@ -227,35 +236,38 @@ class AsyncScenario:
         session = self._transport.get_session()
         url = yarl.URL(request.url, encoded=True)
         attempt = 0
+        logging_on = logger.isEnabledFor(logging.DEBUG)
+        attempt = 0
         while True:
-            started = time.perf_counter()
+            started = time.perf_counter() if logging_on else 0.0
             retry_headers: Mapping[str, str] | None = None
+            error: APIConnectionError | APIStatusError
             try:
                 async with session.request(
                     method, url, data=request.body, headers=request.headers, timeout=timeout
                 ) as response:
                     raw = await response.read()
-                    status = response.status
-                    if status < 400:
-                        _log(method, path, status, attempt, started)
+                    status: int | str = response.status
+                    if response.status < 400:
+                        if logging_on:
+                            _log(method, path, status, attempt, started)
                         return _wire.read_success(
-                            status, raw, cast_to, method=method, url=request.url
+                            response.status, raw, cast_to, method=method, url=request.url
                         )
-                    error: APIConnectionError | APIStatusError = _wire.error_from_response(
-                        status, response.headers, raw, method=method, url=request.url
+                    error = _wire.error_from_response(
+                        response.status, response.headers, raw, method=method, url=request.url
                     )
                     retry_headers = response.headers
-                    retryable = _wire.should_retry_status(status) and (idempotent or status == 429)
-                    _log(method, path, status, attempt, started)
+                    retryable = _wire.should_retry_status(response.status) and (
+                        idempotent or response.status == 429
+                    )
             except aiohttp.ConnectionTimeoutError:
                 # The connection was never made, so nothing reached the server.
                 error = APITimeoutError(method=method, url=request.url, sent=False)
-                retryable = True
-                _log(method, path, "connect-timeout", attempt, started)
+                retryable, status = True, "connect-timeout"
             except asyncio.TimeoutError:
                 error = APITimeoutError(method=method, url=request.url)
-                retryable = idempotent
-                _log(method, path, "timeout", attempt, started)
+                retryable, status = idempotent, "timeout"
             except aiohttp.ClientConnectorError as exc:
                 error = APIConnectionError(
                     f"could not connect to {url.host}: {exc.os_error or exc}",
@@ -263,8 +275,7 @@ class AsyncScenario:
                     url=request.url,
                     sent=False,
                 )
-                retryable = True
-                _log(method, path, "connect-error", attempt, started)
+                retryable, status = True, "connect-error"
             except aiohttp.ClientError as exc:
                 error = APIConnectionError(
                     f"connection failed during {method} {request.url}: {type(exc).__name__}",
@@ -272,8 +283,9 @@ class AsyncScenario:
                     url=request.url,
                     sent=True,
                 )
-                retryable = idempotent
-                _log(method, path, "connection-error", attempt, started)
+                retryable, status = idempotent, "connection-error"
+            if logging_on:
+                _log(method, path, status, attempt, started)
             if not retryable or attempt >= self.max_retries:
                 raise error
             delay = _wire.retry_delay(attempt, retry_headers)
@@ -296,8 +308,5 @@ def _client_timeout(timeout: Any, connect: float) -> aiohttp.ClientTimeout:
 
 
 def _log(method: str, path: str, status: int | str, attempt: int, started: float) -> None:
-    if logger.isEnabledFor(logging.DEBUG):
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        logger.debug(
-            "%s %s -> %s (attempt %d, %.1f ms)", method, path, status, attempt + 1, elapsed_ms
-        )
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    logger.debug("%s %s -> %s (attempt %d, %.1f ms)", method, path, status, attempt + 1, elapsed_ms)

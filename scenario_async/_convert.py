@@ -23,7 +23,9 @@ __all__ = ["converter", "structure", "to_wire_name", "unstructure", "wire_names"
 
 T = TypeVar("T")
 
-converter = Converter()
+# Errors are wrapped into one APIResponseValidationError by the wire layer, so the cheaper
+# non-detailed mode is enough: it raises on the first problem.
+converter = Converter(detailed_validation=False)
 
 
 def to_wire_name(field: attrs.Attribute[Any]) -> str:
@@ -118,6 +120,38 @@ def _dict_hook(t: Any) -> Callable[[Any, Any], dict[str, Any]]:
     return structure_dict
 
 
+def _optional_of(t: Any) -> Any:
+    """X in ``X | None``, else None."""
+    if typing.get_origin(t) not in (typing.Union, types.UnionType):
+        return None
+    args = typing.get_args(t)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    return args[0] if args[1] is type(None) else args[1]
+
+
+def _optional_hook(t: Any) -> Callable[[Any, Any], Any]:
+    inner = _optional_of(t)
+    if inner is str:
+        # The most common field by far: a string that is usually present and usually a str.
+        def structure_optional_str(value: Any, _: Any) -> Any:
+            if value is None or value.__class__ is str:
+                return value
+            return _structure_str(value, str)
+
+        return structure_optional_str
+    inner_hook: list[Callable[[Any, Any], Any]] = []  # resolved on first use: types may recurse
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        if value is None:
+            return None
+        if not inner_hook:
+            inner_hook.append(converter.get_structure_hook(inner))
+        return inner_hook[0](value, inner)
+
+    return structure_optional
+
+
 def _open_enum_of(t: Any) -> type[OpenEnum] | None:
     """The OpenEnum in ``SomeEnum | str`` (optionally ``| None``), else None."""
     if typing.get_origin(t) not in (typing.Union, types.UnionType):
@@ -179,6 +213,7 @@ def _attrs_unstructure_hook(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     return unstructure_object
 
 
+converter.register_structure_hook_factory(lambda t: _optional_of(t) is not None, _optional_hook)
 converter.register_structure_hook_factory(_is_list, _list_hook)
 converter.register_structure_hook_factory(_is_dict, _dict_hook)
 converter.register_structure_hook_factory(lambda t: _open_enum_of(t) is not None, _open_enum_hook)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ MAX_RETRY_AFTER = 60.0
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
 
 @frozen
 class Request:
@@ -55,6 +58,8 @@ def path_segment(value: str) -> str:
     ``/``, ``?``, ``#`` and ``%`` are encoded like any reserved character; a segment made only
     of dots is encoded too, since ``..`` would otherwise climb one level up.
     """
+    if _PLAIN_SEGMENT.fullmatch(value):
+        return value
     encoded = quote(value, safe="")
     if encoded.strip(".") == "":
         encoded = encoded.replace(".", "%2E")

@@ -25,7 +25,12 @@ def options(
     extra_body: Mapping[str, Any] | None,
     timeout: Timeout | None,
 ) -> RequestOptions:
+    if extra_headers is None and extra_query is None and extra_body is None and timeout is None:
+        return NO_OPTIONS
     return RequestOptions(extra_headers, extra_query, extra_body, timeout)
+
+
+NO_OPTIONS = RequestOptions()
 
 
 def query(project_id: str | None, original_assets: bool | None = None) -> dict[str, Any]:
