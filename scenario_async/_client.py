@@ -7,7 +7,7 @@ import base64
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -208,6 +208,7 @@ class AsyncScenario:
         options: RequestOptions,
         query: Mapping[str, Any] | None = None,
         body: Any = None,
+        raw_field: tuple[str, Sequence[bytes]] | None = None,
         idempotent: bool = True,
     ) -> Any:
         """Send one call, retrying what is safe to retry, and parse its answer.
@@ -227,6 +228,7 @@ class AsyncScenario:
             extra_headers=options.extra_headers,
             extra_query=options.extra_query,
             extra_body=options.extra_body,
+            raw_field=raw_field,
         )
         timeout = (
             self.timeout
@@ -235,7 +237,6 @@ class AsyncScenario:
         )
         session = self._transport.get_session()
         url = yarl.URL(request.url, encoded=True)
-        attempt = 0
         logging_on = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
         while True:

@@ -222,8 +222,16 @@ converter.register_unstructure_hook_factory(attrs.has, _attrs_unstructure_hook)
 converter.register_unstructure_hook(OpenEnum, lambda e: e.value)
 
 
+_hooks: dict[Any, Callable[[Any, Any], Any]] = {}
+
+
 def structure(data: Any, cls: type[T]) -> T:
-    return converter.structure(data, cls)
+    """``data`` as a ``cls``; the hook is looked up once per class, not on every call."""
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = converter.get_structure_hook(cls)
+    result: T = hook(data, cls)
+    return result
 
 
 def unstructure(obj: Any) -> Any:

@@ -11,7 +11,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -30,6 +30,7 @@ __all__ = [
     "read_success",
     "retry_delay",
     "should_retry_status",
+    "splice_json",
 ]
 
 T = TypeVar("T")
@@ -72,9 +73,20 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
+# One encoder and decoder for the process: json.dumps with options builds a new encoder on
+# every call, and json.loads on bytes sniffs their encoding first.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder()
+
+
 def dumps(body: Any) -> bytes:
     """Compact JSON, UTF-8, non-ASCII kept as is (the service reads UTF-8)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(body).encode()
+
+
+def loads(raw: bytes) -> Any:
+    """Parse a UTF-8 JSON answer; raises ValueError when it is not JSON."""
+    return _DECODER.decode(raw.decode("utf-8"))
 
 
 def build_request(
@@ -88,27 +100,41 @@ def build_request(
     extra_headers: Mapping[str, str] | None = None,
     extra_query: Mapping[str, Any] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    raw_field: tuple[str, Sequence[bytes]] | None = None,
 ) -> Request:
     """Turn a call into a request. ``None`` query values are left out; booleans become
-    ``true``/``false``. ``extra_body`` merges into an object body (it cannot extend an array)."""
-    params = {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+    ``true``/``false``. ``extra_body`` merges into an object body (it cannot extend an array).
+
+    ``raw_field`` is ``(key, parts)``: a string field of the object body whose value is the
+    concatenation of ``parts``, already known to need no JSON escaping (checked base64).
+    """
+    params = {k: _query_value(v) for k, v in query.items() if v is not None} if query else {}
     if extra_query:
         params.update({k: _query_value(v) for k, v in extra_query.items() if v is not None})
     url = base_url + path
     if params:
         url += "?" + urlencode(params, quote_via=quote)
-    all_headers = dict(headers)
-    if extra_headers:
-        all_headers.update(extra_headers)
+    all_headers = {**headers, **extra_headers} if extra_headers else dict(headers)
     if extra_body:
         if not isinstance(body, dict):
             raise TypeError("extra_body can only extend a JSON object body")
         body = {**body, **extra_body}
     data: bytes | None = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else dumps(body)
+    if raw_field is not None:
+        data = splice_json(body or {}, *raw_field)
+    elif body is not None:
+        data = dumps(body)
+    if data is not None:
         all_headers["Content-Type"] = "application/json"
     return Request(method, url, all_headers, data)
+
+
+def splice_json(fields: Mapping[str, Any], key: str, parts: Sequence[bytes]) -> bytes:
+    """``{"key": "<parts>", **fields}`` as JSON bytes, copying the parts exactly once."""
+    if key in fields:  # an extra_body naming the same key: the spliced value wins
+        fields = {k: v for k, v in fields.items() if k != key}
+    tail = b'",' + dumps(fields)[1:] if fields else b'"}'
+    return b"".join((b'{"', key.encode(), b'":"', *parts, tail))
 
 
 def _decode_body(raw: bytes, content_type: str) -> Any:
@@ -167,11 +193,11 @@ def read_success(
         if not raw.strip():
             return None
         try:
-            return json.loads(raw)
+            return loads(raw)
         except ValueError:
             return raw.decode("utf-8", errors="replace")
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except ValueError as exc:
         raise _errors.APIResponseValidationError(
             f"{method} {url} answered {status} with a body that is not JSON ({exc})",

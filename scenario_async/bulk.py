@@ -7,10 +7,18 @@ second HTTP path: retries, timeouts and errors behave exactly as they do for one
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -201,15 +209,6 @@ def _as_image(source: Any, index: int) -> Image:
     )
 
 
-async def _aiter(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item
-    else:
-        for item in items:
-            yield item
-
-
 async def add_many(
     resource: AsyncTrainingImages,
     model_id: str,
@@ -255,11 +254,11 @@ async def add_many(
         via_assets,
         Journal(journal, model_id) if journal is not None else None,
         emit,
-        anyio.Semaphore(concurrency),
+        concurrency,
     )
     emit(ProgressEvent("started", total=total))
     try:
-        image_count = await run.images(images)
+        image_count = await run.pool(images, run.one_image)
         await run.attach(
             [(image_count + i, asset_id, asset_id) for i, asset_id in enumerate(ids)]
             + run.uploaded_assets
@@ -284,7 +283,7 @@ class _Run:
         via_assets: bool,
         journal: Journal | None,
         emit: Callable[[ProgressEvent], None],
-        slots: anyio.Semaphore,
+        concurrency: int,
     ) -> None:
         self.resource = resource
         self.model_id = model_id
@@ -294,7 +293,7 @@ class _Run:
         self.via_assets = via_assets
         self.journal = journal
         self.emit = emit
-        self.slots = slots
+        self.concurrency = concurrency
         self.outcomes: dict[int, Outcome] = {}
         #: (index, source, asset id) of images uploaded as assets, waiting to be attached.
         self.uploaded_assets: list[tuple[int, Any, str]] = []
@@ -310,33 +309,49 @@ class _Run:
         else:
             self.emit(ProgressEvent("item_done", outcome.index, outcome.source, bytes=sent))
 
-    async def images(self, images: Iterable[Any] | AsyncIterable[Any]) -> int:
-        """Send every image, pulling the next one from ``images`` only when a slot is free."""
-        count = 0
-        iterator = _aiter(images)
-        async with anyio.create_task_group() as group:
-            while True:
-                await self.slots.acquire()
-                try:
-                    source = await iterator.__anext__()
-                except StopAsyncIteration:
-                    self.slots.release()
-                    break
-                except BaseException:
-                    self.slots.release()
-                    raise
-                group.start_soon(self._one_image, count, source)
-                count += 1
-        return count
+    async def pool(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        handle: Callable[[int, Any], Awaitable[None]],
+    ) -> int:
+        """Run ``handle(index, item)`` for every item on ``concurrency`` workers; a worker takes
+        the next item only when it is free, so inputs are pulled lazily. Returns the count."""
+        next_index = 0
+        if isinstance(items, AsyncIterable):
+            iterator = aiter(items)
+            lock = asyncio.Lock()  # an async generator cannot be advanced by two tasks at once
 
-    async def _one_image(self, index: int, source: Any) -> None:
+            async def take() -> Any:
+                async with lock:
+                    return await anext(iterator, _END)
+        else:
+            sync_iterator = iter(items)
+
+            async def take() -> Any:
+                return next(sync_iterator, _END)
+
+        async def worker() -> None:
+            nonlocal next_index
+            while (item := await take()) is not _END:
+                index, next_index = next_index, next_index + 1
+                await handle(index, item)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(self.concurrency):
+                group.start_soon(worker)
+        return next_index
+
+    async def one_image(self, index: int, source: Any) -> None:
         try:
             image = _as_image(source, index)
-            data = image.data_url()  # read and encoded now that a slot is free
+            parts = image.data_url_parts()  # read and encoded now that a worker is free
             key = None
             if self.journal is not None:
                 # The data URL is canonical for its content (MIME sniffed, plain base64).
-                key = "sha256:" + hashlib.sha256(data.encode("ascii")).hexdigest()
+                digest = hashlib.sha256()
+                for part in parts:
+                    digest.update(part)
+                key = "sha256:" + digest.hexdigest()
                 landed = self.journal.landed(key)
                 if landed is not None:
                     self.finish(_landed_outcome(index, source, landed))
@@ -347,28 +362,30 @@ class _Run:
                     return
             if self.via_assets:
                 asset = await self.resource._client.assets.upload(
-                    image=data, name=image.name, project_id=self.project_id
+                    image=b"".join(parts).decode("ascii"),
+                    name=image.name,
+                    project_id=self.project_id,
                 )
                 asset_id = asset.asset.id or ""
                 if self.journal is not None and key is not None:
                     self.journal.record(key, stage="asset", assetId=asset_id, name=image.name)
                 self.uploaded_assets.append((index, source, asset_id))
                 return
-            answer = await self.resource.add(
+            fields: dict[str, Any] = {"name": image.name}
+            if self.preset is not None:
+                fields["preset"] = self.preset
+            answer = await self.resource._post(
                 self.model_id,
-                data=data,
-                name=image.name,
-                preset=self.preset,
+                fields,
+                parts,
                 original_assets=self.original_assets,
                 project_id=self.project_id,
             )
             if self.journal is not None and key is not None:
                 self.journal.record(key, name=image.name, trainingImageId=answer.training_image.id)
-            self.finish(Outcome(index, source, answer.training_image), sent=len(data))
+            self.finish(Outcome(index, source, answer.training_image), sent=sum(map(len, parts)))
         except Exception as exc:
             self.finish(Outcome(index, source, error=exc))
-        finally:
-            self.slots.release()
 
     async def attach(self, items: list[tuple[int, Any, str]]) -> None:
         """Add asset ids in batches of at most ten, batches sent concurrently."""
@@ -379,12 +396,10 @@ class _Run:
                 self.finish(_landed_outcome(index, source, landed, asset_id))
             else:
                 pending.append((index, source, asset_id))
-        async with anyio.create_task_group() as group:
-            for start in range(0, len(pending), MAX_ASSET_IDS):
-                await self.slots.acquire()
-                group.start_soon(self._one_batch, pending[start : start + MAX_ASSET_IDS])
+        batches = [pending[i : i + MAX_ASSET_IDS] for i in range(0, len(pending), MAX_ASSET_IDS)]
+        await self.pool(batches, self.one_batch)
 
-    async def _one_batch(self, batch: list[tuple[int, Any, str]]) -> None:
+    async def one_batch(self, _: int, batch: list[tuple[int, Any, str]]) -> None:
         try:
             await self.resource.add(
                 self.model_id,
@@ -401,8 +416,9 @@ class _Run:
                 if self.journal is not None:
                     self.journal.record("asset:" + asset_id, assetId=asset_id)
                 self.finish(Outcome(index, source, asset_id=asset_id))
-        finally:
-            self.slots.release()
+
+
+_END = object()
 
 
 def _landed_outcome(

@@ -109,6 +109,15 @@ class Image:
             return self._data_url
         return encode_data_url(self.read())
 
+    def data_url_parts(self) -> tuple[bytes, ...]:
+        """The data URL as ASCII byte strings to be joined: what a request body splices in
+        without ever building (and copying) the whole URL as a Python string."""
+        if self._data_url is not None:
+            return (self._data_url.encode("ascii"),)
+        content = self.read()
+        mime = _require_image(content[:16], self.source)
+        return (f"data:{mime};base64,".encode("ascii"), base64.b64encode(content))
+
     def sha256(self) -> str:
         """Hex digest of the image's bytes: the key the bulk journal records."""
         return hashlib.sha256(self.read()).hexdigest()

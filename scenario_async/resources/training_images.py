@@ -6,7 +6,7 @@ import os
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .._client import Timeout
+from .._client import RequestOptions, Timeout
 from .._convert import unstructure, wire_names
 from .._validate import check_id, image_body
 from .._wire import path_segment
@@ -18,7 +18,7 @@ from ..types.training_images import (
     TrainingImageReplacePairsResponse,
     TrainingImageReplaceResponse,
 )
-from ._base import AsyncResource, options, query
+from ._base import NO_OPTIONS, AsyncResource, options, query
 
 __all__ = ["AsyncTrainingImages"]
 
@@ -48,17 +48,39 @@ class AsyncTrainingImages(AsyncResource):
         Not retried after the request may have reached the server, so a lost answer never
         adds the image twice; see docs/reliability.md.
         """
-        model = path_segment(check_id("model_id", model_id))
-        body = image_body(
+        check_id("model_id", model_id)
+        fields, raw_data = image_body(
             asset_id=asset_id, asset_ids=asset_ids, data=data, name=name, preset=preset
         )
+        return await self._post(
+            model_id,
+            fields,
+            None if raw_data is None else (raw_data,),
+            original_assets=original_assets,
+            project_id=project_id,
+            request_options=options(extra_headers, extra_query, extra_body, timeout),
+        )
+
+    async def _post(
+        self,
+        model_id: str,
+        fields: dict[str, Any],
+        data_parts: Sequence[bytes] | None,
+        *,
+        original_assets: bool | None = None,
+        project_id: str | None = None,
+        request_options: RequestOptions = NO_OPTIONS,
+    ) -> TrainingImageAddResponse:
+        """The add request itself, for checked input: ``data_parts`` joined are the data URL
+        (already checked base64), sent without being re-encoded. add_many calls this too."""
         result: TrainingImageAddResponse = await self._client.request(
             "POST",
-            f"/models/{model}/training-images",
+            f"/models/{path_segment(model_id)}/training-images",
             cast_to=TrainingImageAddResponse,
-            options=options(extra_headers, extra_query, extra_body, timeout),
+            options=request_options,
             query=query(project_id, original_assets),
-            body=body,
+            body=fields,
+            raw_field=None if data_parts is None else ("data", data_parts),
             idempotent=False,
         )
         return result
@@ -83,7 +105,7 @@ class AsyncTrainingImages(AsyncResource):
         """Replace one training image with new content, given as for ``add``."""
         model = path_segment(check_id("model_id", model_id))
         image = path_segment(check_id("training_image_id", training_image_id))
-        body = image_body(
+        fields, raw_data = image_body(
             asset_id=asset_id, asset_ids=asset_ids, data=data, name=name, preset=preset
         )
         result: TrainingImageReplaceResponse = await self._client.request(
@@ -92,7 +114,8 @@ class AsyncTrainingImages(AsyncResource):
             cast_to=TrainingImageReplaceResponse,
             options=options(extra_headers, extra_query, extra_body, timeout),
             query=query(project_id, original_assets),
-            body=body,
+            body=fields,
+            raw_field=None if raw_data is None else ("data", (raw_data,)),
         )
         return result
 
