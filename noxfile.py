@@ -41,3 +41,10 @@ def bench(session: nox.Session) -> None:
     """The side-by-side benchmark (docs/performance.md); pass options after ``--``."""
     session.install("-e", ".", "scenario-sdk[aiohttp]", "matplotlib")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session
+def chaos(session: nox.Session) -> None:
+    """The long fault-injection runs (300 images, a quarter of requests faulted)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "slow", *session.posargs)

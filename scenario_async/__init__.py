@@ -4,7 +4,7 @@
 holds the typed answers; ``scenario_async.testing`` an embedded fake Scenario API.
 """
 
-from ._client import DEFAULT_BASE_URL, AsyncScenario, RequestOptions, Timeout
+from ._client import DEFAULT_BASE_URL, AsyncScenario, RequestOptions, Timeout, UnknownOutcome
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -14,6 +14,7 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    InsecureTransportWarning,
     InternalServerError,
     MissingCredentialsError,
     NotFoundError,
@@ -46,6 +47,7 @@ __all__ = [
     "BulkUploadError",
     "ConflictError",
     "Image",
+    "InsecureTransportWarning",
     "InternalServerError",
     "MissingCredentialsError",
     "NotAnImageError",
@@ -64,6 +66,7 @@ __all__ = [
     "TrainingFailedError",
     "TrainingParameters",
     "TrainingTimeoutError",
+    "UnknownOutcome",
     "UnprocessableEntityError",
     "__version__",
 ]

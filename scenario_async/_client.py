@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import logging
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
 import attrs
 import yarl
 
 from . import _wire
-from ._errors import APIConnectionError, APIStatusError, APITimeoutError, MissingCredentialsError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    InsecureTransportWarning,
+    MissingCredentialsError,
+    RateLimitError,
+)
 from ._logging import logger, setup_logging_from_env
 from ._version import __version__
 
@@ -27,7 +37,7 @@ if TYPE_CHECKING:
     from .resources.jobs import AsyncJobs
     from .resources.models import AsyncModels
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncScenario", "RequestOptions", "Timeout"]
+__all__ = ["DEFAULT_BASE_URL", "AsyncScenario", "RequestOptions", "Timeout", "UnknownOutcome"]
 
 T = TypeVar("T")
 
@@ -41,6 +51,8 @@ DEFAULT_CONNECTION_LIMIT = 100
 
 #: A number of seconds for the whole request, or an aiohttp ClientTimeout for finer control.
 Timeout = float | aiohttp.ClientTimeout
+#: What an add does when it cannot tell whether the image was stored (docs/reliability.md).
+UnknownOutcome = Literal["verify", "raise"]
 
 
 @attrs.frozen
@@ -67,6 +79,26 @@ class _Transport:
         self.ssl_context = ssl_context
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
+        #: Event-loop time before which no request is sent: set by a 429 for every caller.
+        self.resume_at = 0.0
+        #: Seconds between request starts under a client-side rate limit (0: no limit).
+        self.interval = 0.0
+        self._next_start = 0.0
+
+    async def wait_turn(self) -> None:
+        """Wait out a shared 429 pause and keep under the rate limit, if either applies."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        start = max(now, self.resume_at)
+        if self.interval:
+            start = max(start, self._next_start)
+            self._next_start = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request of this client for ``seconds`` (the server said 429)."""
+        self.resume_at = max(self.resume_at, asyncio.get_running_loop().time() + seconds)
 
     def get_session(self) -> aiohttp.ClientSession:
         # Created on first use, inside the running loop, so constructing a client needs none.
@@ -114,6 +146,8 @@ class AsyncScenario:
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
         ssl: ssl.SSLContext | bool = True,
         default_headers: Mapping[str, str] | None = None,
+        rate_limit: float | None = None,
+        on_unknown_outcome: UnknownOutcome = "verify",
     ) -> None:
         setup_logging_from_env()
         api_key = api_key if api_key is not None else os.environ.get("SCENARIO_SDK_API_KEY")
@@ -137,6 +171,26 @@ class AsyncScenario:
             raise ValueError(
                 f"connection_limit must be a positive integer, got {connection_limit!r}"
             )
+        if parsed.scheme == "http" and not _is_loopback(parsed.host):
+            warnings.warn(
+                f"base_url {base!r} is plain http to a host that is not this machine: the API "
+                "key and secret would cross the network unencrypted",
+                InsecureTransportWarning,
+                stacklevel=2,
+            )
+        if rate_limit is not None and (
+            isinstance(rate_limit, bool)
+            or not isinstance(rate_limit, (int, float))
+            or rate_limit <= 0
+        ):
+            raise ValueError(
+                f"rate_limit must be a positive number of requests per second, got {rate_limit!r}"
+            )
+        if on_unknown_outcome not in ("verify", "raise"):
+            raise ValueError(
+                f"on_unknown_outcome must be 'verify' or 'raise', got {on_unknown_outcome!r}"
+            )
+        self.on_unknown_outcome: UnknownOutcome = on_unknown_outcome
         self.base_url = base.rstrip("/")
         self.max_retries = max_retries
         self.timeout = _client_timeout(timeout, connect_timeout)
@@ -149,6 +203,8 @@ class AsyncScenario:
             **(default_headers or {}),
         }
         self._transport = _Transport(connection_limit, ssl, headers)
+        if rate_limit is not None:
+            self._transport.interval = 1.0 / rate_limit
         self._init_resources()
 
     def _init_resources(self) -> None:
@@ -164,7 +220,11 @@ class AsyncScenario:
         return f"AsyncScenario(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
     def with_options(
-        self, *, timeout: Timeout | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        on_unknown_outcome: UnknownOutcome | None = None,
     ) -> AsyncScenario:
         """A copy with other defaults that shares this client's connection pool.
 
@@ -177,6 +237,10 @@ class AsyncScenario:
         if max_retries is not None:
             _check_retries(max_retries)
             clone.max_retries = max_retries
+        if on_unknown_outcome is not None:
+            if on_unknown_outcome not in ("verify", "raise"):
+                raise ValueError("on_unknown_outcome must be 'verify' or 'raise'")
+            clone.on_unknown_outcome = on_unknown_outcome
         clone._init_resources()
         return clone
 
@@ -239,10 +303,13 @@ class AsyncScenario:
         url = yarl.URL(request.url, encoded=True)
         logging_on = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
+        transport = self._transport
         while True:
+            if transport.resume_at or transport.interval:
+                await transport.wait_turn()
             started = time.perf_counter() if logging_on else 0.0
             retry_headers: Mapping[str, str] | None = None
-            error: APIConnectionError | APIStatusError
+            error: APIError
             try:
                 async with session.request(
                     method, url, data=request.body, headers=request.headers, timeout=timeout
@@ -250,18 +317,32 @@ class AsyncScenario:
                     raw = await response.read()
                     status: int | str = response.status
                     if response.status < 400:
-                        if logging_on:
-                            _log(method, path, status, attempt, started)
-                        return _wire.read_success(
-                            response.status, raw, cast_to, method=method, url=request.url
+                        try:
+                            result = _wire.read_success(
+                                response.status, raw, cast_to, method=method, url=request.url
+                            )
+                        except APIResponseValidationError as unreadable:
+                            # A body cut short is a transport accident, worth another try
+                            # when repeating is safe; JSON of the wrong shape is not.
+                            if not (idempotent and isinstance(unreadable.body, str)):
+                                raise
+                            error, retryable = unreadable, True
+                        else:
+                            if logging_on:
+                                _log(method, path, status, attempt, started)
+                            return result
+                    else:
+                        error = _wire.error_from_response(
+                            response.status,
+                            response.headers,
+                            raw,
+                            method=method,
+                            url=request.url,
                         )
-                    error = _wire.error_from_response(
-                        response.status, response.headers, raw, method=method, url=request.url
-                    )
-                    retry_headers = response.headers
-                    retryable = _wire.should_retry_status(response.status) and (
-                        idempotent or response.status == 429
-                    )
+                        retry_headers = response.headers
+                        retryable = _wire.should_retry_status(response.status) and (
+                            idempotent or response.status == 429
+                        )
             except aiohttp.ConnectionTimeoutError:
                 # The connection was never made, so nothing reached the server.
                 error = APITimeoutError(method=method, url=request.url, sent=False)
@@ -291,8 +372,22 @@ class AsyncScenario:
                 raise error
             delay = _wire.retry_delay(attempt, retry_headers)
             logger.info("retrying %s %s in %.2f s after: %s", method, path, delay, error)
-            await asyncio.sleep(delay)
+            if isinstance(error, RateLimitError):
+                transport.pause(delay)  # everyone waits, not just this request
+            else:
+                await asyncio.sleep(delay)
             attempt += 1
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_retries(max_retries: Any) -> None:

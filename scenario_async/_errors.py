@@ -13,6 +13,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "InsecureTransportWarning",
     "InternalServerError",
     "MissingCredentialsError",
     "NotFoundError",
@@ -29,6 +30,10 @@ __all__ = [
 
 class ScenarioError(Exception):
     """Base of every exception this SDK raises on purpose."""
+
+
+class InsecureTransportWarning(UserWarning):
+    """Credentials are about to be sent over plain http to another machine."""
 
 
 class MissingCredentialsError(ScenarioError, ValueError):

@@ -160,6 +160,8 @@ class Journal:
         self.model_id = model_id
         self._landed: dict[str, dict[str, Any]] = {}
         self._assets: dict[str, str] = {}
+        #: True when an earlier run on this model left entries: this run resumes it.
+        self.resumed = False
         if self.path.exists():
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 try:
@@ -168,6 +170,7 @@ class Journal:
                     continue
                 if not isinstance(entry, dict) or entry.get("model") != model_id:
                     continue
+                self.resumed = True
                 if entry.get("stage") == "asset":
                     self._assets[entry["key"]] = entry["assetId"]
                 else:
@@ -258,6 +261,8 @@ async def add_many(
     )
     emit(ProgressEvent("started", total=total))
     try:
+        if run.journal is not None and run.journal.resumed:
+            await run.find_unrecorded()
         image_count = await run.pool(images, run.one_image)
         await run.attach(
             [(image_count + i, asset_id, asset_id) for i, asset_id in enumerate(ids)]
@@ -297,6 +302,16 @@ class _Run:
         self.outcomes: dict[int, Outcome] = {}
         #: (index, source, asset id) of images uploaded as assets, waiting to be attached.
         self.uploaded_assets: list[tuple[int, Any, str]] = []
+        #: Training images already on the model by name, when resuming (see find_unrecorded).
+        self.on_model: dict[str, TrainingImage] = {}
+
+    async def find_unrecorded(self) -> None:
+        """Read the model's training images once before resuming: an image that landed while
+        the last run was being stopped, too late for its journal, is on the model by name."""
+        model = await self.resource._client.models.retrieve(
+            self.model_id, project_id=self.project_id
+        )
+        self.on_model = {i.name: i for i in model.model.training_images or [] if i.name}
 
     def finish(self, outcome: Outcome, sent: int = 0) -> None:
         self.outcomes[outcome.index] = outcome
@@ -359,6 +374,11 @@ class _Run:
                 asset_id = self.journal.uploaded_asset(key)
                 if asset_id is not None:
                     self.uploaded_assets.append((index, source, asset_id))
+                    return
+                found = self.on_model.get(image.name)
+                if found is not None and not self.via_assets:
+                    self.journal.record(key, name=image.name, trainingImageId=found.id)
+                    self.finish(Outcome(index, source, found, skipped=True))
                     return
             if self.via_assets:
                 asset = await self.resource._client.assets.upload(

@@ -8,6 +8,7 @@ full signature for type checkers.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
@@ -20,6 +21,7 @@ from ._client import (
     DEFAULT_TIMEOUT,
     AsyncScenario,
     Timeout,
+    UnknownOutcome,
 )
 from .resources import AsyncAssets, AsyncJobs, AsyncModels, AsyncTrain, AsyncTrainingImages
 
@@ -81,6 +83,10 @@ class _LoopThread:
         future = asyncio.run_coroutine_threadsafe(run(), loop)
         try:
             return future.result()
+        except concurrent.futures.CancelledError:
+            if self.closed:
+                raise RuntimeError("the client was closed while this call was running") from None
+            raise
         except BaseException:
             if future.cancel():
                 finished.wait(timeout=CANCEL_GRACE)
@@ -97,6 +103,11 @@ class _LoopThread:
 
         async def closing() -> None:
             await aclose()
+            # Calls still running from other threads end now instead of hanging for ever.
+            running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
         try:
             asyncio.run_coroutine_threadsafe(closing(), loop).result()
@@ -196,6 +207,8 @@ class Scenario:
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
         ssl: ssl.SSLContext | bool = True,
         default_headers: Mapping[str, str] | None = None,
+        rate_limit: float | None = None,
+        on_unknown_outcome: UnknownOutcome = "verify",
     ) -> None:
         self._bind(
             AsyncScenario(
@@ -208,6 +221,8 @@ class Scenario:
                 connection_limit=connection_limit,
                 ssl=ssl,
                 default_headers=default_headers,
+                rate_limit=rate_limit,
+                on_unknown_outcome=on_unknown_outcome,
             ),
             _LoopThread(),
         )
@@ -232,11 +247,18 @@ class Scenario:
         return f"Scenario(base_url={self._async.base_url!r}, max_retries={self._async.max_retries})"
 
     def with_options(
-        self, *, timeout: Timeout | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        on_unknown_outcome: UnknownOutcome | None = None,
     ) -> Scenario:
         """A copy with other defaults, sharing this client's pool and loop thread."""
         clone = object.__new__(Scenario)
-        clone._bind(self._async.with_options(timeout=timeout, max_retries=max_retries), self._loop)
+        copy = self._async.with_options(
+            timeout=timeout, max_retries=max_retries, on_unknown_outcome=on_unknown_outcome
+        )
+        clone._bind(copy, self._loop)
         return clone
 
     def run(self, func: Callable[[], Awaitable[R]]) -> R:

@@ -79,21 +79,22 @@ async def test_retries_stop_at_max_retries_and_raise_the_last_error(
     assert count(mock) == 3
 
 
-async def test_an_add_answered_500_is_not_retried_so_the_image_is_never_added_twice(
+async def test_with_raise_an_add_answered_500_is_not_sent_again(
     mock: aioresponses, credentials: None, delays: list[float]
 ) -> None:
     mock.post(ADD_URL, status=500, payload={"message": "stored? maybe"})
     mock.post(ADD_URL, payload=IMAGE)
-    async with AsyncScenario(max_retries=3) as client:
+    async with AsyncScenario(max_retries=3, on_unknown_outcome="raise") as client:
         with pytest.raises(InternalServerError):
             await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
     assert count(mock) == 1
     assert delays == []
 
 
-async def test_an_add_dropped_after_sending_is_not_retried(
+async def test_an_add_dropped_after_sending_is_not_resent_blindly(
     mock: aioresponses, credentials: None, delays: list[float]
 ) -> None:
+    # By asset id there is no name to check on the model, so the error is raised as it is.
     mock.post(ADD_URL, exception=aiohttp.ServerDisconnectedError())
     async with AsyncScenario(max_retries=3) as client:
         with pytest.raises(APIConnectionError) as info:
@@ -141,7 +142,7 @@ async def test_a_slow_answer_raises_api_timeout_error_and_an_add_is_not_resent(
 ) -> None:
     async with (
         FakeScenario(latency=0.5) as fake,
-        fake.client(max_retries=3, timeout=0.1) as client,
+        fake.client(max_retries=3, timeout=0.1, on_unknown_outcome="raise") as client,
     ):
         with pytest.raises(APITimeoutError):
             await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .. import _wire
 from .._client import RequestOptions, Timeout
 from .._convert import unstructure, wire_names
+from .._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    NotFoundError,
+)
+from .._logging import logger
 from .._validate import check_id, image_body
 from .._wire import path_segment
 from ..bulk import BulkResult, ImageSource, ProgressEvent, add_many
 from ..types.training_images import (
     Pair,
     Preset,
+    TrainingImage,
     TrainingImageAddResponse,
     TrainingImageReplacePairsResponse,
     TrainingImageReplaceResponse,
@@ -72,18 +82,64 @@ class AsyncTrainingImages(AsyncResource):
         request_options: RequestOptions = NO_OPTIONS,
     ) -> TrainingImageAddResponse:
         """The add request itself, for checked input: ``data_parts`` joined are the data URL
-        (already checked base64), sent without being re-encoded. add_many calls this too."""
-        result: TrainingImageAddResponse = await self._client.request(
-            "POST",
-            f"/models/{path_segment(model_id)}/training-images",
-            cast_to=TrainingImageAddResponse,
-            options=request_options,
-            query=query(project_id, original_assets),
-            body=fields,
-            raw_field=None if data_parts is None else ("data", data_parts),
-            idempotent=False,
-        )
-        return result
+        (already checked base64), sent without being re-encoded. add_many calls this too.
+
+        When the answer is lost after the request went out (timeout, dropped connection, 5xx,
+        unreadable 2xx), the image may or may not be stored. With the client's
+        ``on_unknown_outcome="verify"`` (the default) and a ``name``, the model's training
+        images are read: an image of that name means it landed; none means it is sent again,
+        within ``max_retries``. See docs/reliability.md.
+        """
+        path = f"/models/{path_segment(model_id)}/training-images"
+        raw_field = None if data_parts is None else ("data", data_parts)
+        name = fields.get("name")
+        client = self._client
+        attempt = 0
+        while True:
+            try:
+                result: TrainingImageAddResponse = await client.request(
+                    "POST",
+                    path,
+                    cast_to=TrainingImageAddResponse,
+                    options=request_options,
+                    query=query(project_id, original_assets),
+                    body=fields,
+                    raw_field=raw_field,
+                    idempotent=False,
+                )
+                return result
+            except (APIConnectionError, APIStatusError, APIResponseValidationError) as error:
+                if client.on_unknown_outcome != "verify" or name is None or not _unknown(error):
+                    raise
+                landed = await self._find_by_name(model_id, name, project_id, error)
+                if landed is not None:
+                    logger.info("%s landed despite: %s", name, error)
+                    return TrainingImageAddResponse(training_image=landed)
+                if attempt >= client.max_retries:
+                    raise
+                delay = _wire.retry_delay(attempt)
+                logger.info("%s did not land; sending it again in %.2f s", name, delay)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    async def _find_by_name(
+        self, model_id: str, name: str, project_id: str | None, error: Exception
+    ) -> TrainingImage | None:
+        """The model's newest training image called ``name``, or None when it has none.
+
+        The read is retried like any read; if it still fails, the add's own error is
+        raised: without an answer, sending the image again could store it twice.
+        """
+        try:
+            model = (await self._client.models.retrieve(model_id, project_id=project_id)).model
+        except NotFoundError:
+            return None  # no such model (yet), so nothing landed on it
+        except Exception as check_error:
+            raise error from check_error
+        for image in reversed(model.training_images or []):
+            if image.name == name:
+                return image
+        return None
 
     async def replace(
         self,
@@ -206,6 +262,15 @@ class AsyncTrainingImages(AsyncResource):
             original_assets=original_assets,
             project_id=project_id,
         )
+
+
+def _unknown(error: Exception) -> bool:
+    """Whether a failed add may have stored the image anyway."""
+    if isinstance(error, APIConnectionError):
+        return error.sent
+    if isinstance(error, APIStatusError):
+        return error.status_code >= 500
+    return isinstance(error, APIResponseValidationError)
 
 
 def _pairs_to_wire(body: Any) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ With pytest, the ``fake_scenario`` fixture (installed with the package) serves o
 """
 
 from ._app import RecordedRequest
+from ._faults import FAULT_KINDS, FaultPlan
 from ._images import make_png
 from ._server import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeScenario
 from ._state import FakeAsset, FakeModel, FakeTrainingImage
@@ -15,10 +16,12 @@ from ._state import FakeAsset, FakeModel, FakeTrainingImage
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_API_SECRET",
+    "FAULT_KINDS",
     "FakeAsset",
     "FakeModel",
     "FakeScenario",
     "FakeTrainingImage",
+    "FaultPlan",
     "RecordedRequest",
     "make_png",
 ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import attrs
 from aiohttp import web
 
+from ._faults import AFTER_STORE, Fault, FaultPlan
 from ._state import FakeModel, FakeTrainingImage, TrainingRun, iso_now, new_id
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class RecordedRequest:
     query: dict[str, str]
     json: Any
     headers: dict[str, str]
+    #: When it arrived (``time.monotonic()``).
+    at: float = 0.0
 
 
 def _error(status: int, message: str) -> NoReturn:
@@ -107,18 +110,69 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
                     dict(request.query),
                     _parse(await request.read()),
                     headers,
+                    time.monotonic(),
                 )
             )
         if fake.latency:
             await asyncio.sleep(fake.latency)
         if request.headers.get("Authorization") != fake.expected_authorization:
             return web.json_response({"message": "Invalid API key or secret"}, status=401)
+        plan = fake.faults
+        fault = plan.draw(request.method) if plan is not None else None
+        if plan is not None and fault is not None:
+            fake.faults_injected[fault] += 1
+            if fault not in AFTER_STORE:
+                return _fault_answer(fault, plan)
         try:
-            return await handler(request)
+            response = await handler(request)
         except _Abort as abort:
             return abort.response
+        if plan is not None and fault is not None:
+            return await _after_store(request, fault, plan, response)
+        return response
     finally:
         fake.in_flight -= 1
+
+
+_BAD_GATEWAY_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head>"
+    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
+
+
+def _fault_answer(fault: Fault, plan: FaultPlan) -> web.Response:
+    """The answer of a fault that strikes before the request does anything."""
+    retry_after = {"Retry-After": f"{plan.retry_after:g}"}
+    if fault == "error_500":
+        return web.json_response({"message": "internal error (injected)"}, status=500)
+    if fault == "unavailable_503":
+        return web.json_response(
+            {"message": "service unavailable (injected)"}, status=503, headers=retry_after
+        )
+    if fault == "rate_limited_429":
+        return web.json_response(
+            {"message": "too many requests (injected)"}, status=429, headers=retry_after
+        )
+    return web.Response(text=_BAD_GATEWAY_PAGE, status=502, content_type="text/html")
+
+
+async def _after_store(
+    request: web.Request, fault: Fault, plan: FaultPlan, response: web.StreamResponse
+) -> web.StreamResponse:
+    """Spoil the answer of a request that has done its work."""
+    if fault == "slow_after_store":
+        await asyncio.sleep(plan.slow_seconds)
+        return response
+    if fault == "error_502_after_store":
+        return web.Response(text=_BAD_GATEWAY_PAGE, status=502, content_type="text/html")
+    if fault == "malformed_json":
+        body = response.body if isinstance(response, web.Response) else None
+        cut = bytes(body)[: max(1, len(bytes(body)) // 2)] if isinstance(body, bytes) else b"{"
+        return web.Response(body=cut, status=200, content_type="application/json")
+    # drop_after_store: close the connection without a word; the answer goes nowhere.
+    if request.transport is not None:
+        request.transport.abort()
+    return response
 
 
 def _parse(raw: bytes) -> Any:

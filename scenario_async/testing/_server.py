@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+from collections import Counter
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ from anyio.from_thread import start_blocking_portal
 from .._client import AsyncScenario
 from ..sync import Scenario
 from ._app import RecordedRequest, build_app
+from ._faults import FaultPlan
 from ._state import FakeAsset, FakeModel, FakeState, FakeTrainingImage, iso_now, new_id
 
 __all__ = ["FakeScenario"]
@@ -46,6 +48,7 @@ class FakeScenario:
         latency: float = 0.0,
         auto_create_models: bool = True,
         record_requests: bool = True,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -58,6 +61,10 @@ class FakeScenario:
         self.latency = latency
         self.auto_create_models = auto_create_models
         self.record_requests = record_requests
+        #: The fault plan in force (see docs/testing.md); may be replaced between requests.
+        self.faults = faults
+        #: How many faults of each kind were injected.
+        self.faults_injected: Counter[str] = Counter()
         self.state = FakeState()
         #: Every request received, in arrival order (the Authorization header left out).
         self.requests: list[RecordedRequest] = []
