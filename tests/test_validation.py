@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -223,6 +225,24 @@ CASES: list[tuple[str, Call, type[Exception], str]] = [
         "action",
     ),
     ("empty job id", lambda c: c.jobs.retrieve(""), ValueError, "job_id"),
+    (
+        "name not a string",
+        lambda c: c.models.training_images.add("m", data=PNG_DATA_URL, name=7),  # type: ignore[arg-type]
+        TypeError,
+        "name",
+    ),
+    (
+        "asset_ids with a number",
+        lambda c: c.models.training_images.add("m", asset_ids=["a", 3]),  # type: ignore[list-item]
+        TypeError,
+        r"asset_ids\[1\]",
+    ),
+    (
+        "extra_body on the pairs array",
+        lambda c: c.models.training_images.replace_pairs("m", body=[], extra_body={"x": 1}),
+        TypeError,
+        "extra_body",
+    ),
     ("empty model id on retrieve", lambda c: c.models.retrieve(""), ValueError, "model_id"),
     (
         "asset image not base64",
@@ -284,3 +304,39 @@ def test_bad_client_options_are_refused_at_construction(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         AsyncScenario(api_key="k", api_secret="s", **options)
+
+
+async def test_unicode_and_very_long_names_are_sent_exactly(
+    fake: FakeScenario, client: AsyncScenario
+) -> None:
+    names = ["café ☕ 猫.png", "x" * 5000 + ".png", 'quote " and \\ backslash.png']
+    for name in names:
+        await client.models.training_images.add("m", data=PNG_DATA_URL, name=name)
+    assert [image.name for image in fake.training_images("m")] == names
+
+
+@pytest.mark.parametrize("model_id", ["a/b", "a?b", "a#b", "..", "../jobs", "50%", "ünï"])
+async def test_ids_with_reserved_characters_stay_one_path_segment(
+    fake: FakeScenario, client: AsyncScenario, model_id: str
+) -> None:
+    await client.models.training_images.add(model_id, data=PNG_DATA_URL, name="a.png")
+    assert list(fake.state.models) == [model_id]
+    assert fake.requests[-1].path == f"/v1/models/{model_id}/training-images"
+
+
+async def test_an_unreadable_file_is_a_failed_item_not_a_crash(
+    tmp_path: Path, client: AsyncScenario
+) -> None:
+    locked = tmp_path / "locked.png"
+    locked.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    locked.chmod(0)
+    folder = tmp_path / "a-folder.png"
+    folder.mkdir()
+    try:
+        result = await client.models.training_images.add_many("m", [locked, folder])
+    finally:
+        locked.chmod(0o600)
+    errors = [type(o.error) for o in result]
+    if os.geteuid() != 0:  # root reads anything: only the folder fails then
+        assert errors[0] is PermissionError
+    assert errors[1] in (IsADirectoryError, PermissionError)

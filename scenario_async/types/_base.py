@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -22,10 +24,15 @@ class OpenEnum(str, Enum):
         return str(self.value)
 
 
+#: The ``extra`` of an object that had no unknown fields: one shared, read-only, empty mapping
+#: rather than a new dict per object parsed.
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
 def extra_field() -> Any:
     """The ``extra`` attribute of every response class: fields the API sent that the class
     does not declare, keyed by their wire (camelCase) name, so nothing sent is lost."""
-    return attrs.field(factory=dict, eq=False, repr=False)
+    return attrs.field(default=NO_EXTRA, eq=False, repr=False)
 
 
 def wire_name(name: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -21,11 +22,11 @@ class Asset:
     status: str | None = None
     name: str | None = None
     created_at: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class AssetUploadResponse:
     asset: Asset
     job: Job | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -17,7 +18,7 @@ class AssetRef:
 
     asset_id: str | None = None
     url: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -28,7 +29,7 @@ class InputRequired:
     conditional_values: Any = None
     if_defined: Any = None
     if_not_defined: Any = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -39,7 +40,7 @@ class InputRef:
     equal: str | None = None
     name: str | None = None
     node: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -78,4 +79,4 @@ class Input:
     required: InputRequired | None = None
     step: float | None = None
     value: Any = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -37,7 +38,7 @@ class JobStatus(OpenEnum):
 class FlowLogicCase:
     condition: str | None = None
     value: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -45,7 +46,7 @@ class FlowLogic:
     cases: list[FlowLogicCase] | None = None
     default: str | None = None
     transform: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -70,7 +71,7 @@ class FlowNode:
     model_id: str | None = None
     output: Any = None
     workflow_id: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -84,21 +85,21 @@ class JobMetadata:
     output_model_id: str | None = None
     workflow_id: str | None = None
     workflow_job_id: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class StatusHistoryEntry:
     date: str | None = None
     status: JobStatus | str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class JobBilling:
     cu_cost: float | None = None
     cu_discount: float | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -114,10 +115,10 @@ class Job:
     author_id: str | None = None
     billing: JobBilling | None = None
     owner_id: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class JobRetrieveResponse:
     job: Job
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -62,7 +63,7 @@ class ModelClass:
     slug: str | None = None
     status: str | None = None
     thumbnails: list[str] | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -70,14 +71,14 @@ class ModelConcept:
     model_id: str | None = None
     scale: float | None = None
     model_epoch: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class ModelEpoch:
     epoch: str | None = None
     assets: list[AssetRef] | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -90,7 +91,7 @@ class ArenaScore:
     rating_lower: float | None = None
     rating_upper: float | None = None
     votes: int | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -107,14 +108,14 @@ class PerformanceVariant:
     resolution: str | None = None
     total_latency_p50_sec: float | None = None
     total_latency_p75_sec: float | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class PerformanceStats:
     variants: list[PerformanceVariant] | None = None
     default: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -127,7 +128,7 @@ class TrainingProgress:
     progress: float | None = None
     remaining_time_ms: float | None = None
     started_at: float | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -136,13 +137,13 @@ class TrainingStats:
     queue_duration: float | None = None
     started_at: str | None = None
     train_duration: float | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class InputProperty:
     collapsed: bool | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -151,14 +152,14 @@ class LorasComponent:
     model_input: str | None = None
     scale_input: str | None = None
     model_id_input: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class UIPreset:
     fields: list[str] | None = None
     presets: dict[str, Any] | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -166,7 +167,7 @@ class ResolutionPreset:
     height: int | None = None
     label: str | None = None
     width: int | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -175,7 +176,7 @@ class ResolutionComponent:
     label: str | None = None
     presets: list[ResolutionPreset] | None = None
     width_input: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -183,7 +184,7 @@ class TriggerGenerate:
     label: str | None = None
     after: str | None = None
     position: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -194,7 +195,7 @@ class UIConfig:
     resolution_component: ResolutionComponent | None = None
     selects: dict[str, Any] | None = None
     trigger_generate: TriggerGenerate | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -239,10 +240,10 @@ class Model:
     training_stats: TrainingStats | None = None
     ui_config: UIConfig | None = None
     user_id: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class ModelRetrieveResponse:
     model: Model
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()

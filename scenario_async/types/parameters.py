@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -60,4 +61,4 @@ class TrainingParameters:
     validation_prompt: str | None = None
     voice_description: str | None = None
     wandb_key: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -22,4 +23,4 @@ class TrainResponse:
     creative_units_cost: float | None = None
     creative_units_discount: float | None = None
     cost_details: Any = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()

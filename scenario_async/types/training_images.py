@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -34,19 +35,19 @@ class TrainingImage:
     description: str | None = None
     download_url: str | None = None
     name: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class TrainingImageAddResponse:
     training_image: TrainingImage
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class TrainingImageReplaceResponse:
     training_image: TrainingImage
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
@@ -59,11 +60,11 @@ class Pair:
     instruction: str | None = None
     source_id: str | None = None
     target_id: str | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class TrainingImageReplacePairsResponse:
     count: int | None = None
     pairs: list[Pair] | None = None
-    extra: dict[str, Any] = extra_field()
+    extra: Mapping[str, Any] = extra_field()
