@@ -226,7 +226,19 @@ async def add_many(
     original_assets: bool | None = None,
     project_id: str | None = None,
 ) -> BulkResult:
-    """See ``AsyncTrainingImages.add_many``."""
+    """Add many training images, at most ``concurrency`` requests in flight.
+
+    ``images`` (any iterable or async iterable of ``Image``, paths or data-URL strings)
+    are read and encoded one by one as slots free up, so memory depends on
+    ``concurrency``, not on how many images there are. ``asset_ids`` are added in
+    batches of ten. ``via_assets=True`` uploads each image as an asset first, then
+    attaches the assets in batches. With ``journal`` (a file path), what landed is
+    recorded and a re-run skips it.
+
+    Returns one Outcome per input, in input order; a failed item never stops the
+    others. Call ``.raise_for_failures()`` on the result to turn failures into an error.
+    """
+    # This function is the method AsyncTrainingImages.add_many: ``resource`` is its self.
     check_id("model_id", model_id)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int):
         raise TypeError("concurrency must be an integer")

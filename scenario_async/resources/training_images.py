@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .. import _wire
+from .. import _wire, bulk
 from .._client import RequestOptions, Timeout
 from .._convert import unstructure, wire_names
 from .._errors import (
@@ -19,7 +18,6 @@ from .._errors import (
 from .._logging import logger
 from .._validate import check_id, image_body
 from .._wire import path_segment
-from ..bulk import BulkResult, ImageSource, ProgressEvent, add_many
 from ..types.training_images import (
     Pair,
     Preset,
@@ -223,45 +221,8 @@ class AsyncTrainingImages(AsyncResource):
             query=query(project_id),
         )
 
-    async def add_many(
-        self,
-        model_id: str,
-        images: Iterable[ImageSource] | AsyncIterable[ImageSource] = (),
-        *,
-        asset_ids: Iterable[str] | None = None,
-        concurrency: int = 8,
-        preset: Preset | str | None = None,
-        via_assets: bool = False,
-        on_progress: Callable[[ProgressEvent], None] | None = None,
-        journal: str | os.PathLike[str] | None = None,
-        original_assets: bool | None = None,
-        project_id: str | None = None,
-    ) -> BulkResult:
-        """Add many training images, at most ``concurrency`` requests in flight.
-
-        ``images`` (any iterable or async iterable of ``Image``, paths or data-URL strings)
-        are read and encoded one by one as slots free up, so memory depends on
-        ``concurrency``, not on how many images there are. ``asset_ids`` are added in
-        batches of ten. ``via_assets=True`` uploads each image as an asset first, then
-        attaches the assets in batches. With ``journal`` (a file path), what landed is
-        recorded and a re-run skips it.
-
-        Returns one Outcome per input, in input order; a failed item never stops the
-        others. Call ``.raise_for_failures()`` on the result to turn failures into an error.
-        """
-        return await add_many(
-            self,
-            model_id,
-            images,
-            asset_ids=asset_ids,
-            concurrency=concurrency,
-            preset=preset,
-            via_assets=via_assets,
-            on_progress=on_progress,
-            journal=journal,
-            original_assets=original_assets,
-            project_id=project_id,
-        )
+    #: Many images at once; written in scenario_async/bulk.py on top of the calls above.
+    add_many = bulk.add_many
 
 
 def _unknown(error: Exception) -> bool:
