@@ -39,6 +39,13 @@ def check_optional_str(name: str, value: Any) -> str | None:
     return check_id(name, value)
 
 
+def check_query(project_id: Any, original_assets: Any) -> None:
+    """The query parameters every call may take."""
+    check_optional_str("project_id", project_id)
+    if original_assets is not None and not isinstance(original_assets, bool):
+        raise TypeError(f"original_assets must be a bool, got {type(original_assets).__name__}")
+
+
 def check_choice(name: str, value: Any, choices: Collection[str]) -> str:
     text = getattr(value, "value", value)  # an OpenEnum member or its string
     if not isinstance(text, str) or text not in choices:

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import anyio
 from attrs import frozen
 
-from ._errors import ScenarioError
-from ._validate import MAX_ASSET_IDS, check_choice, check_id
+from ._errors import NotFoundError, ScenarioError
+from ._validate import MAX_ASSET_IDS, check_choice, check_id, check_query
 from .images import Image
 from .types.training_images import Preset, TrainingImage
 
@@ -254,6 +254,7 @@ async def add_many(
         if isinstance(asset_ids, (str, bytes)):
             raise TypeError("asset_ids must be a list of asset id strings, not a single string")
         ids = [check_id(f"asset_ids[{i}]", a) for i, a in enumerate(asset_ids)]
+    check_query(project_id, original_assets)
     total = len(images) + len(ids) if isinstance(images, Sequence) else None
 
     def emit(event: ProgressEvent) -> None:
@@ -320,9 +321,12 @@ class _Run:
     async def find_unrecorded(self) -> None:
         """Read the model's training images once before resuming: an image that landed while
         the last run was being stopped, too late for its journal, is on the model by name."""
-        model = await self.resource._client.models.retrieve(
-            self.model_id, project_id=self.project_id
-        )
+        try:
+            model = await self.resource._client.models.retrieve(
+                self.model_id, project_id=self.project_id
+            )
+        except NotFoundError:
+            return  # the model is gone or not made yet: nothing of ours is on it
         self.on_model = {i.name: i for i in model.model.training_images or [] if i.name}
 
     def finish(self, outcome: Outcome, sent: int = 0) -> None:

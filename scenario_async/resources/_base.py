@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._client import RequestOptions, Timeout
-from .._validate import check_optional_str
+from .._validate import check_query
 
 if TYPE_CHECKING:
     from .._client import AsyncScenario
@@ -35,7 +35,5 @@ NO_OPTIONS = RequestOptions()
 
 def query(project_id: str | None, original_assets: bool | None = None) -> dict[str, Any]:
     """The query every endpoint takes (``projectId``), plus ``originalAssets`` where it applies."""
-    check_optional_str("project_id", project_id)
-    if original_assets is not None and not isinstance(original_assets, bool):
-        raise TypeError(f"original_assets must be a bool, got {type(original_assets).__name__}")
+    check_query(project_id, original_assets)
     return {"projectId": project_id, "originalAssets": original_assets}
