@@ -286,3 +286,13 @@ def test_the_sync_twin_runs_add_many_with_a_callback(
         )
     assert result.counts()["succeeded"] == 6
     assert kinds[0] == "started" and kinds[-1] == "finished" and kinds.count("item_done") == 6
+
+
+async def test_original_assets_and_project_id_are_checked_before_anything_is_sent(
+    fake: FakeScenario, client: AsyncScenario
+) -> None:
+    with pytest.raises(TypeError, match="original_assets"):
+        await client.models.training_images.add_many("m", [], original_assets="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="project_id"):
+        await client.models.training_images.add_many("m", [], project_id="")
+    assert fake.requests == []
