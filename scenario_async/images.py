@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ def sniff_mime_type(head: bytes) -> str | None:
 
 class Image:
     """One image to upload. Cheap to hold: a path-based image keeps only the path until
-    ``read()``, ``data_url()`` or ``sha256()`` is called."""
+    ``read()``, ``data_url()`` or ``data_url_parts()`` is called."""
 
     __slots__ = ("_content", "_data_url", "_path", "name")
 
@@ -107,7 +106,7 @@ class Image:
         """The image as a ``data:<mime>;base64,...`` URL, built now from fresh content."""
         if self._data_url is not None:
             return self._data_url
-        return encode_data_url(self.read())
+        return b"".join(self.data_url_parts()).decode("ascii")
 
     def data_url_parts(self) -> tuple[bytes, ...]:
         """The data URL as ASCII byte strings to be joined: what a request body splices in
@@ -117,10 +116,6 @@ class Image:
         content = self.read()
         mime = _require_image(content[:16], self.source)
         return (f"data:{mime};base64,".encode("ascii"), base64.b64encode(content))
-
-    def sha256(self) -> str:
-        """Hex digest of the image's bytes: the key the bulk journal records."""
-        return hashlib.sha256(self.read()).hexdigest()
 
     def __repr__(self) -> str:
         return f"Image({self.source!r})"
@@ -137,11 +132,6 @@ class Image:
 
     def __hash__(self) -> int:
         return hash((self.name, self._path))
-
-
-def encode_data_url(content: bytes) -> str:
-    mime = _require_image(content[:16], "content")
-    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
 
 
 def _require_image(head: bytes, what: str) -> str:
