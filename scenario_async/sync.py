@@ -1,8 +1,8 @@
 """Scenario: the blocking twin of AsyncScenario.
 
-It runs the very same coroutines on a private event-loop thread
-and declares each method in one line with ``blocking(...)``, which keeps the async method's
-full signature for type checkers.
+It runs the very same coroutines on a private event-loop thread and declares each method in
+one line with ``blocking(...)``, which keeps the async method's full signature for type
+checkers.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["Scenario"]
 
 P = ParamSpec("P")
+R = TypeVar("R")
+
 #: How long an interrupted sync call waits for its coroutine to unwind.
 CANCEL_GRACE = 5.0
-R = TypeVar("R")
 
 
 class _LoopThread:
