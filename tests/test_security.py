@@ -9,11 +9,11 @@ import shutil
 import ssl
 import subprocess
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from aiohttp import web
 
 from scenario_async import (
@@ -68,47 +68,43 @@ def test_reprs_of_clients_and_requests_carry_no_credentials() -> None:
     sync.close()
 
 
-@pytest_asyncio.fixture
-async def elsewhere() -> AsyncIterator[tuple[str, list[str | None]]]:
-    """Another origin (another port) that records the Authorization header it receives."""
+@asynccontextmanager
+async def serving(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+    ssl_context: ssl.SSLContext | None = None,
+) -> AsyncIterator[str]:
+    """A one-route aiohttp server on loopback; yields its origin (scheme, host and port)."""
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context).start()
+    try:
+        scheme = "https" if ssl_context else "http"
+        yield f"{scheme}://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_authorization_is_not_forwarded_when_a_redirect_leaves_the_host() -> None:
     seen: list[str | None] = []
 
-    async def answer(request: web.Request) -> web.Response:
+    async def record(request: web.Request) -> web.Response:
         seen.append(request.headers.get("Authorization"))
         return web.json_response({"model": {"id": "m"}})
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", seen
-    await runner.cleanup()
+    async with serving(record) as other:
 
+        async def redirect(request: web.Request) -> web.Response:
+            raise web.HTTPFound(f"{other}/v1/models/m")
 
-async def test_authorization_is_not_forwarded_when_a_redirect_leaves_the_host(
-    elsewhere: tuple[str, list[str | None]],
-) -> None:
-    other, seen = elsewhere
-
-    async def redirect(request: web.Request) -> web.Response:
-        raise web.HTTPFound(f"{other}/v1/models/m")
-
-    app = web.Application()
-    app.router.add_get("/v1/models/m", redirect)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
-        async with AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=base) as client:
+        async with (
+            serving(redirect) as origin,
+            AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=f"{origin}/v1") as client,
+        ):
             answer = await client.models.retrieve("m")
-        assert answer.model.id == "m"
-        assert seen == [None]
-    finally:
-        await runner.cleanup()
+    assert answer.model.id == "m"
+    assert seen == [None]  # the other origin got the request, but not the credentials
 
 
 @pytest.mark.parametrize(
@@ -153,14 +149,8 @@ async def test_tls_is_verified_by_default_and_a_context_can_trust_a_private_ca(
     async def answer(request: web.Request) -> web.Response:
         return web.json_response({"model": {"id": "tls"}})
 
-    app = web.Application()
-    app.router.add_get("/v1/models/{model_id}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
-    await site.start()
-    base = f"https://127.0.0.1:{runner.addresses[0][1]}/v1"
-    try:
+    async with serving(answer, server_context) as origin:
+        base = f"{origin}/v1"
         async with AsyncScenario(
             api_key=KEY, api_secret=SECRET, base_url=base, max_retries=0
         ) as client:
@@ -171,5 +161,3 @@ async def test_tls_is_verified_by_default_and_a_context_can_trust_a_private_ca(
             api_key=KEY, api_secret=SECRET, base_url=base, ssl=trusting
         ) as client:
             assert (await client.models.retrieve("tls")).model.id == "tls"
-    finally:
-        await runner.cleanup()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import typing
 from typing import Any, Literal
 
 import attrs
@@ -27,16 +28,7 @@ Fault = Literal[
 ]
 
 #: Every kind of fault, in the order rates are drawn.
-FAULT_KINDS: tuple[Fault, ...] = (
-    "error_500",
-    "unavailable_503",
-    "rate_limited_429",
-    "html_error",
-    "drop_after_store",
-    "error_502_after_store",
-    "slow_after_store",
-    "malformed_json",
-)
+FAULT_KINDS: tuple[Fault, ...] = typing.get_args(Fault)
 
 #: Faults that happen after the request did its work (an image may be stored).
 AFTER_STORE: frozenset[Fault] = frozenset(
