@@ -186,10 +186,7 @@ class AsyncScenario:
             raise ValueError(
                 f"rate_limit must be a positive number of requests per second, got {rate_limit!r}"
             )
-        if on_unknown_outcome not in ("verify", "raise"):
-            raise ValueError(
-                f"on_unknown_outcome must be 'verify' or 'raise', got {on_unknown_outcome!r}"
-            )
+        _check_unknown_outcome(on_unknown_outcome)
         self.on_unknown_outcome: UnknownOutcome = on_unknown_outcome
         self.base_url = base.rstrip("/")
         self.max_retries = max_retries
@@ -238,8 +235,7 @@ class AsyncScenario:
             _check_retries(max_retries)
             clone.max_retries = max_retries
         if on_unknown_outcome is not None:
-            if on_unknown_outcome not in ("verify", "raise"):
-                raise ValueError("on_unknown_outcome must be 'verify' or 'raise'")
+            _check_unknown_outcome(on_unknown_outcome)
             clone.on_unknown_outcome = on_unknown_outcome
         clone._init_resources()
         return clone
@@ -388,6 +384,11 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _check_unknown_outcome(value: Any) -> None:
+    if value not in ("verify", "raise"):
+        raise ValueError(f"on_unknown_outcome must be 'verify' or 'raise', got {value!r}")
 
 
 def _check_retries(max_retries: Any) -> None:

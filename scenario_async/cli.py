@@ -185,16 +185,32 @@ def _outcome_json(result: BulkResult) -> list[dict[str, Any]]:
 # Upload ---------------------------------------------------------------------------------
 
 
-class _UploadBar:
+class _Bar:
+    """A rich progress bar on stderr, drawn only when ``enabled`` (not with ``--json``)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def _open(self, progress: Progress, description: str, **fields: Any) -> None:
+        self.progress = progress
+        progress.__enter__()
+        self.task = progress.add_task(description, **fields)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+
+
+class _UploadBar(_Bar):
     """Draws add_many's progress events: images done of total, bytes sent, rate, ETA."""
 
     def __init__(self, description: str, total: int | None, enabled: bool) -> None:
-        self.enabled = enabled
+        super().__init__(enabled)
         self.description = description
         self.total = total
         self.sent = 0
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
 
     def __enter__(self) -> _UploadBar:
         if self.enabled:
@@ -214,7 +230,7 @@ class _UploadBar:
                     speed = task.finished_speed or task.speed
                     return Text(f"{speed:.1f} img/s" if speed else "-- img/s")
 
-            self.progress = Progress(
+            progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -225,13 +241,8 @@ class _UploadBar:
                 TimeRemainingColumn(),
                 console=_console(),
             )
-            self.progress.__enter__()
-            self.task = self.progress.add_task(self.description, total=self.total, sent="0 B")
+            self._open(progress, self.description, total=self.total, sent="0 B")
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(None, None, None)
 
     def __call__(self, event: ProgressEvent) -> None:
         if self.progress is None or self.task is None:
@@ -329,19 +340,14 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
     return params
 
 
-class _TrainingBar:
+class _TrainingBar(_Bar):
     """Draws train.wait's polls: stage and progress of the run."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
 
     def __enter__(self) -> _TrainingBar:
         if self.enabled:
             from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-            self.progress = Progress(
+            progress = Progress(
                 TextColumn("training"),
                 BarColumn(),
                 TaskProgressColumn(),
@@ -349,13 +355,8 @@ class _TrainingBar:
                 TextColumn("{task.fields[remaining]}"),
                 console=_console(),
             )
-            self.progress.__enter__()
-            self.task = self.progress.add_task("training", total=1.0, stage="", remaining="")
+            self._open(progress, "training", total=1.0, stage="", remaining="")
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(None, None, None)
 
     def __call__(self, model: Model) -> None:
         if self.progress is None or self.task is None:
