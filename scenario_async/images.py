@@ -6,11 +6,12 @@ that is not a PNG, JPEG, WebP or GIF image is refused.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import os
 from pathlib import Path
 from typing import Any
+
+import pybase64
 
 from ._validate import check_data_url, check_id
 
@@ -79,7 +80,7 @@ class Image:
         check_data_url("url", url)
         payload = url[url.index(",") + 1 :]
         try:
-            head = base64.b64decode(payload[:24])
+            head = pybase64.b64decode(payload[:24])
         except (binascii.Error, ValueError) as exc:
             raise ValueError(f"url has a malformed base64 payload: {exc}") from None
         _require_image(head, name)
@@ -96,7 +97,7 @@ class Image:
         if self._content is not None:
             return self._content
         if self._data_url is not None:
-            return base64.b64decode(self._data_url[self._data_url.index(",") + 1 :])
+            return pybase64.b64decode(self._data_url[self._data_url.index(",") + 1 :])
         assert self._path is not None
         content = self._path.read_bytes()
         _require_image(content[:16], str(self._path))
@@ -115,7 +116,7 @@ class Image:
             return (self._data_url.encode("ascii"),)
         content = self.read()
         mime = _require_image(content[:16], self.source)
-        return (f"data:{mime};base64,".encode("ascii"), base64.b64encode(content))
+        return (f"data:{mime};base64,".encode("ascii"), pybase64.b64encode(content))
 
     def __repr__(self) -> str:
         return f"Image({self.source!r})"
