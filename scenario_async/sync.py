@@ -8,10 +8,12 @@ checkers.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextvars
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from types import TracebackType
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._client import (
@@ -30,77 +32,185 @@ if TYPE_CHECKING:
 
 __all__ = ["Scenario"]
 
+# Every sync call made from the main thread sets and restores the SIGINT handler. The
+# functions of the signal module turn their results into enums through a raised ValueError,
+# 4 to 5 us each; the C functions they wrap take 0.2 us.
+try:
+    import _signal  # type: ignore[import-not-found]
+except ImportError:  # an interpreter without the C module
+    _signal = signal
+_get_signal: Callable[[int], Any] = _signal.getsignal
+_set_signal: Callable[[int, Any], Any] = _signal.signal
+
 P = ParamSpec("P")
 R = TypeVar("R")
-
-#: How long an interrupted sync call waits for its coroutine to unwind.
-CANCEL_GRACE = 5.0
+T = TypeVar("T")
 
 
-class _LoopThread:
-    """A daemon thread running one asyncio event loop, started on first use and stopped by
-    close(). A daemon thread, so a client that is never closed cannot keep the interpreter
-    alive.
+class _Handoff:
+    """A call handed to the thread that is driving the loop, and what became of it."""
 
-    Calls are handed over with ``asyncio.run_coroutine_threadsafe``: the loop must be
-    asyncio's anyway (aiohttp runs on nothing else), and the hop costs a fraction of a
-    blocking portal's task-group spawn, which the benchmark showed as 1.74x the CPU of the
-    same calls made with the async client (see docs/performance.md).
+    __slots__ = ("done", "driven_here", "error", "func", "result", "task")
+
+    def __init__(self, func: Callable[[], Awaitable[Any]]) -> None:
+        self.func = func
+        self.done = False
+        self.driven_here = False  # the waiting thread took over driving the loop
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.task: asyncio.Task[None] | None = None
+
+
+class _Runner:
+    """Runs the client's coroutines on its one event loop, in the threads that call.
+
+    A call drives the loop itself (``run_until_complete`` in the calling thread) when no
+    other call is running, so a sync call costs what an async call does: handing every call
+    to a loop thread cost 1.4 to 1.9 times the CPU, in thread wake-ups (docs/performance.md).
+    A call made while another thread drives the loop hands its coroutine over and waits; if
+    that thread finishes first, the waiting call takes over the driving. No thread is
+    started, and between calls nothing runs.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._driver: int | None = None  # ident of the thread running the loop now
         self.closed = False
 
-    def _start(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
+    def call(self, func: Callable[[], Awaitable[R]]) -> R:
+        """Run ``func()`` on the client's loop and return its result. Ctrl-C cancels the
+        coroutine, waits until it has unwound, then raises KeyboardInterrupt."""
+        if self._inside_another_loop():
+            return _on_helper_thread(self.call, func)
+        with self._cond:
             if self.closed:
                 raise RuntimeError("this client is closed; create a new one")
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(
-                    target=loop.run_forever, name="scenario-async-loop", daemon=True
-                )
-                self._thread.start()
-                self._loop = loop
-            return self._loop
+            return self._enter(func)
 
-    def call(self, func: Callable[[], Awaitable[R]]) -> R:
-        """Run ``func()`` on the loop thread and wait for it. Ctrl-C (or any exception
-        raised while waiting) cancels the coroutine and waits until it has unwound."""
-        loop = self._start()
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("a sync client cannot be called from its own loop thread")
-        finished = threading.Event()
+    def _inside_another_loop(self) -> bool:
+        """True when this thread runs some other event loop (a notebook, an async app):
+        ours cannot run here then. Code running on our own loop is refused: it would wait
+        for the loop that waits for it."""
+        running = asyncio.events._get_running_loop()
+        if running is not None and running is self._loop:
+            raise RuntimeError(
+                "a sync client cannot be called from code running on its own loop "
+                "(an on_progress callback, say); use client.async_client there"
+            )
+        return running is not None
 
-        async def run() -> R:
+    def _enter(self, func: Callable[[], Awaitable[R]]) -> R:
+        """Run ``func()``: called holding ``self._cond``, which it releases while the call
+        runs and holds again when it returns or raises."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        loop = self._loop
+        if self._driver is None:
+            self._driver = threading.get_ident()
+            self._cond.release()
             try:
-                return await func()
+                return self._drive(loop, func)
             finally:
-                finished.set()
-
-        future = asyncio.run_coroutine_threadsafe(run(), loop)
+                self._cond.acquire()
+                self._release_locked()
+        handoff = _Handoff(func)
+        loop.call_soon_threadsafe(self._start, handoff, context=contextvars.copy_context())
         try:
-            return future.result()
-        except concurrent.futures.CancelledError:
+            self._wait(loop, handoff)
+        except BaseException:  # Ctrl-C while waiting: stop the call, then let it go
+            loop.call_soon_threadsafe(self._cancel, handoff)
+            self._wait(loop, handoff)
+            raise
+        if isinstance(handoff.error, asyncio.CancelledError) and self.closed:
+            raise RuntimeError("the client was closed while this call was running")
+        if handoff.error is not None:
+            raise handoff.error
+        result: R = handoff.result
+        return result
+
+    def _drive(self, loop: asyncio.AbstractEventLoop, func: Callable[[], Awaitable[R]]) -> R:
+        """Run the loop in this thread until ``func()`` is done.
+
+        In the main thread, Ctrl-C cancels the call, which unwinds cleanly, and then raises
+        KeyboardInterrupt (as ``asyncio.run`` does), instead of raising in the middle of the
+        loop's own code. A second Ctrl-C raises at once.
+        """
+        task = loop.create_task(_after_idle(func))
+        interrupted = False
+
+        def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+            nonlocal interrupted
+            if interrupted or task.done():
+                raise KeyboardInterrupt
+            interrupted = True
+            task.cancel()
+            loop.call_soon_threadsafe(_nothing)  # wake the loop if it waits
+
+        catch = (
+            threading.current_thread() is threading.main_thread()
+            and _get_signal(signal.SIGINT) is signal.default_int_handler
+        )
+        if catch:
+            _set_signal(signal.SIGINT, on_ctrl_c)
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if interrupted:
+                raise KeyboardInterrupt from None
             if self.closed:
                 raise RuntimeError("the client was closed while this call was running") from None
             raise
-        except BaseException:
-            if future.cancel():
-                finished.wait(timeout=CANCEL_GRACE)
-            raise
+        finally:
+            if catch:
+                _set_signal(signal.SIGINT, signal.default_int_handler)
+
+    def _wait(self, loop: asyncio.AbstractEventLoop, handoff: _Handoff) -> None:
+        """Wait (with self._cond held) until the handed-over call is done, driving the loop
+        whenever no other thread does."""
+        while not handoff.done:
+            if self._driver is None:
+                self._driver = threading.get_ident()
+                handoff.driven_here = True
+                self._cond.release()
+                try:
+                    loop.run_forever()  # _finished stops it
+                finally:
+                    self._cond.acquire()
+                    handoff.driven_here = False
+                    self._release_locked()
+            else:
+                self._cond.wait()
+
+    def _release_locked(self) -> None:
+        self._driver = None
+        self._cond.notify_all()  # a waiting call may take over driving
+
+    # These run on the loop, in whichever thread drives it.
+
+    def _start(self, handoff: _Handoff) -> None:
+        if not handoff.done:
+            handoff.task = asyncio.get_running_loop().create_task(self._run(handoff))
+
+    async def _run(self, handoff: _Handoff) -> None:
+        try:
+            handoff.result = await _after_idle(handoff.func)
+        except BaseException as exc:  # handed back to the waiting thread, which raises it
+            handoff.error = exc
+        finally:
+            with self._cond:
+                handoff.done = True
+                self._cond.notify_all()
+                if handoff.driven_here:
+                    asyncio.get_running_loop().stop()
+
+    def _cancel(self, handoff: _Handoff) -> None:
+        # Queued after _start, so the task exists unless the call has finished already.
+        if handoff.task is not None:
+            handoff.task.cancel()
 
     def close(self, aclose: Callable[[], Awaitable[None]]) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
+        """Close the pool, end calls other threads still wait on, and close the loop."""
 
         async def closing() -> None:
             await aclose()
@@ -109,13 +219,41 @@ class _LoopThread:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            await asyncio.get_running_loop().shutdown_asyncgens()
 
-        try:
-            asyncio.run_coroutine_threadsafe(closing(), loop).result()
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
+        if self._inside_another_loop():
+            _on_helper_thread(self.close, aclose)
+            return
+        with self._cond:
+            if self.closed:
+                return
+            self.closed = True
+            loop = self._loop
+            if loop is None:
+                return
+            try:
+                self._enter(closing)
+            finally:
+                while self._driver is not None:
+                    self._cond.wait()
+                loop.close()
+
+
+def _on_helper_thread(func: Callable[[T], R], arg: T) -> R:
+    with ThreadPoolExecutor(1, thread_name_prefix="scenario-async") as helper:
+        return helper.submit(func, arg).result()
+
+
+async def _after_idle(func: Callable[[], Awaitable[R]]) -> R:
+    # Nothing ran the loop since the last call: let it first take in what happened meanwhile
+    # (a server closing an idle keep-alive connection) so that the call does not pick a
+    # connection that is already gone.
+    await asyncio.sleep(0)
+    return await func()
+
+
+def _nothing() -> None:
+    pass
 
 
 class blocking(Generic[P, R]):
@@ -148,7 +286,7 @@ class blocking(Generic[P, R]):
 
 
 class SyncResource:
-    def __init__(self, async_resource: Any, loop: _LoopThread) -> None:
+    def __init__(self, async_resource: Any, loop: _Runner) -> None:
         self._async = async_resource
         self._loop = loop
 
@@ -171,7 +309,7 @@ class Train(SyncResource):
 class Models(SyncResource):
     retrieve = blocking(AsyncModels.retrieve)
 
-    def __init__(self, async_resource: AsyncModels, loop: _LoopThread) -> None:
+    def __init__(self, async_resource: AsyncModels, loop: _Runner) -> None:
         super().__init__(async_resource, loop)
         self.training_images = TrainingImages(async_resource.training_images, loop)
         self.train = Train(async_resource.train, loop)
@@ -225,10 +363,10 @@ class Scenario:
                 rate_limit=rate_limit,
                 on_unknown_outcome=on_unknown_outcome,
             ),
-            _LoopThread(),
+            _Runner(),
         )
 
-    def _bind(self, async_client: AsyncScenario, loop: _LoopThread) -> None:
+    def _bind(self, async_client: AsyncScenario, loop: _Runner) -> None:
         self._async = async_client
         self._loop = loop
         self.models = Models(async_client.models, loop)

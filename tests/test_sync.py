@@ -1,4 +1,4 @@
-"""The sync twin: same coroutines on a private loop thread, safe from threads and loops."""
+"""The sync twin: the same coroutines, driven by the calling threads; safe from threads and loops."""
 
 from __future__ import annotations
 
@@ -17,23 +17,69 @@ from scenario_async.testing import FakeScenario, make_png
 from .conftest import PNG_DATA_URL
 
 
-def _loop_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "scenario-async-loop"]
-
-
-def test_no_thread_is_started_until_the_first_call_and_none_is_left_after_close(
-    fake_scenario: FakeScenario,
+def test_calls_run_in_the_calling_thread_and_start_no_thread(
+    fake_scenario: FakeScenario, tmp_path: Path
 ) -> None:
-    before = len(_loop_threads())
+    threads_before = set(threading.enumerate())
+    seen: set[int] = set()
+    path = tmp_path / "a.png"
+    path.write_bytes(make_png(4, 4, (1, 2, 3)))
     client = fake_scenario.sync_client()
-    assert len(_loop_threads()) == before
     client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
-    assert len(_loop_threads()) == before + 1
+    client.models.training_images.add_many(
+        "m", [path], on_progress=lambda event: seen.add(threading.get_ident())
+    )
+    assert seen == {threading.get_ident()}  # callbacks ran here, not on some other thread
+    assert set(threading.enumerate()) == threads_before
     client.close()
     client.close()
-    assert len(_loop_threads()) == before
     with pytest.raises(RuntimeError, match="closed"):
         client.models.retrieve("m")
+
+
+def test_a_sync_call_from_a_callback_on_its_own_loop_is_refused(
+    fake_scenario: FakeScenario, tmp_path: Path
+) -> None:
+    path = tmp_path / "a.png"
+    path.write_bytes(make_png(4, 4, (1, 2, 3)))
+    with fake_scenario.sync_client() as client, pytest.raises(RuntimeError, match="own loop"):
+        # It would wait for the loop that is waiting for it: refused instead of hanging.
+        client.models.training_images.add_many(
+            "m", [path], on_progress=lambda event: client.models.retrieve("m")
+        )
+
+
+def test_a_call_waiting_on_another_thread_takes_over_when_that_thread_is_done(
+    tmp_path: Path,
+) -> None:
+    # A drives the loop with a quick call while B's slow call is handed to it; A returns
+    # first and B must go on driving by itself.
+    with FakeScenario(latency=0.0).serve_in_thread() as fake, fake.sync_client() as client:
+        slow = threading.Event()
+        finished: list[str] = []
+
+        async def slow_call() -> str:
+            slow.set()
+            await asyncio.sleep(0.3)
+            return "b"
+
+        async def quick_call() -> str:
+            await asyncio.sleep(0.05)
+            return "a"
+
+        def run_b() -> None:
+            finished.append(client.run(slow_call))
+
+        async def a_drives() -> str:
+            b.start()
+            while not slow.is_set():  # B's call has reached our loop
+                await asyncio.sleep(0.005)
+            return await quick_call()
+
+        b = threading.Thread(target=run_b)
+        assert client.run(a_drives) == "a"
+        b.join(5)
+        assert finished == ["b"]
 
 
 def test_calls_from_eight_threads_at_once_are_all_correct(fake_scenario: FakeScenario) -> None:
@@ -65,14 +111,15 @@ async def test_the_sync_client_works_inside_a_running_event_loop(
     assert answer.training_image.name == "in-loop.png"
 
 
-def test_with_options_shares_the_loop_thread_and_pool(fake_scenario: FakeScenario) -> None:
+def test_with_options_shares_the_loop_and_pool(fake_scenario: FakeScenario) -> None:
     with fake_scenario.sync_client() as client:
         quick = client.with_options(max_retries=0, timeout=5)
         assert quick.async_client.max_retries == 0
         quick.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
         client.models.retrieve("m")
-        assert len(_loop_threads()) == 1
-    assert _loop_threads() == []
+        assert quick.async_client._transport is client.async_client._transport
+    with pytest.raises(RuntimeError, match="closed"):
+        quick.models.retrieve("m")
 
 
 def test_the_sync_signature_is_checked_like_the_async_one(fake_scenario: FakeScenario) -> None:
@@ -116,4 +163,21 @@ def test_ctrl_c_during_a_sync_bulk_upload_cancels_it_within_a_second(tmp_path: P
         assert sorted(i.name or "" for i in fake.training_images("m")) == sorted(
             p.name for p in paths
         )
-    assert _loop_threads() == []
+
+
+def test_a_call_after_the_server_closed_the_idle_connection_is_sent_once() -> None:
+    # Between sync calls nothing runs the loop, so the server's closing of the idle
+    # keep-alive connection is only seen when the next call starts: it must be seen before
+    # that call picks a connection, or the add would fail on a dead one and be verified.
+    with (
+        FakeScenario(keepalive_timeout=0.05).serve_in_thread() as fake,
+        fake.sync_client() as client,
+    ):
+        client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
+        time.sleep(0.3)
+        answer = client.models.training_images.add("m", data=PNG_DATA_URL, name="b.png")
+    assert answer.training_image.name == "b.png"
+    assert [(r.method, r.path) for r in fake.requests] == [
+        ("POST", "/v1/models/m/training-images"),
+        ("POST", "/v1/models/m/training-images"),
+    ]

@@ -49,6 +49,7 @@ class FakeScenario:
         auto_create_models: bool = True,
         record_requests: bool = True,
         faults: FaultPlan | None = None,
+        keepalive_timeout: float = 75.0,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -63,6 +64,8 @@ class FakeScenario:
         self.record_requests = record_requests
         #: The fault plan in force (see docs/testing.md); may be replaced between requests.
         self.faults = faults
+        #: Seconds an idle keep-alive connection stays open before the server closes it.
+        self.keepalive_timeout = keepalive_timeout
         #: How many faults of each kind were injected.
         self.faults_injected: Counter[str] = Counter()
         self.state = FakeState()
@@ -82,7 +85,9 @@ class FakeScenario:
         return self._base_url
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(build_app(self), access_log=None)
+        self._runner = web.AppRunner(
+            build_app(self), access_log=None, keepalive_timeout=self.keepalive_timeout
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
