@@ -20,7 +20,7 @@ from collections.abc import (
     Sequence,
 )
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import anyio
 from attrs import frozen
@@ -47,6 +47,8 @@ __all__ = [
 #: What ``add_many`` accepts per image: an Image, a file path, or a data-URL string.
 ImageSource: TypeAlias = "Image | str | os.PathLike[str]"
 ProgressKind = Literal["started", "item_done", "item_failed", "item_skipped", "finished"]
+
+T = TypeVar("T")
 
 #: More requests in flight than this would only queue up in the connection pool.
 MAX_CONCURRENCY = 256
@@ -229,8 +231,9 @@ async def add_many(
     """Add many training images, at most ``concurrency`` requests in flight.
 
     ``images`` (any iterable or async iterable of ``Image``, paths or data-URL strings)
-    are read and encoded one by one as slots free up, so memory depends on
-    ``concurrency``, not on how many images there are. ``asset_ids`` are added in
+    are pulled one by one and read just ahead of sending: at most ``2 * concurrency + 1``
+    are held at once, so memory depends on ``concurrency``, not on how many images there
+    are. ``asset_ids`` are added in
     batches of ten. ``via_assets=True`` uploads each image as an asset first, then
     attaches the assets in batches. With ``journal`` (a file path), what landed is
     recorded and a re-run skips it.
@@ -276,7 +279,7 @@ async def add_many(
     try:
         if run.journal is not None and run.journal.resumed:
             await run.find_unrecorded()
-        image_count = await run.pool(images, run.one_image)
+        image_count = await run.pool(images, run.prepare_image, run.send_image)
         await run.attach(
             [(image_count + i, asset_id, asset_id) for i, asset_id in enumerate(ids)]
             + run.uploaded_assets
@@ -343,39 +346,56 @@ class _Run:
     async def pool(
         self,
         items: Iterable[Any] | AsyncIterable[Any],
-        handle: Callable[[int, Any], Awaitable[None]],
+        prepare: Callable[[int, Any], T | None],
+        send: Callable[[T], Awaitable[None]],
     ) -> int:
-        """Run ``handle(index, item)`` for every item on ``concurrency`` workers; a worker takes
-        the next item only when it is free, so inputs are pulled lazily. Returns the count."""
-        next_index = 0
-        if isinstance(items, AsyncIterable):
-            iterator = aiter(items)
-            lock = asyncio.Lock()  # an async generator cannot be advanced by two tasks at once
+        """Run every item through ``prepare`` (reading, encoding: no network) and then
+        ``send`` on ``concurrency`` workers. Returns the number of items.
 
-            async def take() -> Any:
-                async with lock:
-                    return await anext(iterator, _END)
-        else:
-            sync_iterator = iter(items)
+        One producer prepares items into a queue of ``concurrency`` while the workers send,
+        so the next images are read while requests are in flight: when answers come back
+        together, each worker sends its next image at once instead of waiting for the
+        others' reading. At most ``2 * concurrency + 1`` items are held at a time (in flight,
+        queued, being prepared). ``prepare`` returns None for an item it finished itself (a
+        failure, a journal skip).
+        """
+        ready: asyncio.Queue[Any] = asyncio.Queue(self.concurrency)
+        count = 0
 
-            async def take() -> Any:
-                return next(sync_iterator, _END)
+        async def offer(item: Any) -> None:
+            nonlocal count
+            job = prepare(count, item)
+            count += 1
+            if job is not None:
+                await ready.put(job)
+                await asyncio.sleep(0)  # let a waiting worker send it before the next is read
 
-        async def worker() -> None:
-            nonlocal next_index
-            while (item := await take()) is not _END:
-                index, next_index = next_index, next_index + 1
-                await handle(index, item)
+        async def produce() -> None:
+            if isinstance(items, AsyncIterable):
+                async for item in items:
+                    await offer(item)
+            else:
+                for item in items:
+                    await offer(item)
+            for _ in range(self.concurrency):
+                await ready.put(_END)
+
+        async def work() -> None:
+            while (job := await ready.get()) is not _END:
+                await send(job)
 
         async with anyio.create_task_group() as group:
+            group.start_soon(produce)
             for _ in range(self.concurrency):
-                group.start_soon(worker)
-        return next_index
+                group.start_soon(work)
+        return count
 
-    async def one_image(self, index: int, source: Any) -> None:
+    def prepare_image(self, index: int, source: Any) -> _Job | None:
+        """Read and encode one image and check it against the journal; None when it needs
+        no request (it failed to read, or the journal or the model shows it landed)."""
         try:
             image = _as_image(source, index)
-            parts = image.data_url_parts()  # read and encoded now that a worker is free
+            parts = image.data_url_parts()
             key = None
             if self.journal is not None:
                 # The data URL is canonical for its content (MIME sniffed, plain base64).
@@ -386,28 +406,36 @@ class _Run:
                 landed = self.journal.landed(key)
                 if landed is not None:
                     self.finish(_landed_outcome(index, source, landed))
-                    return
+                    return None
                 asset_id = self.journal.uploaded_asset(key)
                 if asset_id is not None:
                     self.uploaded_assets.append((index, source, asset_id))
-                    return
+                    return None
                 found = self.on_model.get(image.name)
                 if found is not None and not self.via_assets:
                     self.journal.record(key, name=image.name, trainingImageId=found.id)
                     self.finish(Outcome(index, source, found, skipped=True))
-                    return
+                    return None
+        except Exception as exc:
+            self.finish(Outcome(index, source, error=exc))
+            return None
+        return _Job(index, source, image.name, parts, key)
+
+    async def send_image(self, job: _Job) -> None:
+        index, source, name, parts, key = job.index, job.source, job.name, job.parts, job.key
+        try:
             if self.via_assets:
                 asset = await self.resource._client.assets.upload(
                     image=b"".join(parts).decode("ascii"),
-                    name=image.name,
+                    name=name,
                     project_id=self.project_id,
                 )
                 asset_id = asset.asset.id or ""
                 if self.journal is not None and key is not None:
-                    self.journal.record(key, stage="asset", assetId=asset_id, name=image.name)
+                    self.journal.record(key, stage="asset", assetId=asset_id, name=name)
                 self.uploaded_assets.append((index, source, asset_id))
                 return
-            fields: dict[str, Any] = {"name": image.name}
+            fields: dict[str, Any] = {"name": name}
             if self.preset is not None:
                 fields["preset"] = self.preset
             answer = await self.resource._post(
@@ -418,7 +446,7 @@ class _Run:
                 project_id=self.project_id,
             )
             if self.journal is not None and key is not None:
-                self.journal.record(key, name=image.name, trainingImageId=answer.training_image.id)
+                self.journal.record(key, name=name, trainingImageId=answer.training_image.id)
             self.finish(Outcome(index, source, answer.training_image), sent=sum(map(len, parts)))
         except Exception as exc:
             self.finish(Outcome(index, source, error=exc))
@@ -433,9 +461,9 @@ class _Run:
             else:
                 pending.append((index, source, asset_id))
         batches = [pending[i : i + MAX_ASSET_IDS] for i in range(0, len(pending), MAX_ASSET_IDS)]
-        await self.pool(batches, self.one_batch)
+        await self.pool(batches, lambda _, batch: batch, self.one_batch)
 
-    async def one_batch(self, _: int, batch: list[tuple[int, Any, str]]) -> None:
+    async def one_batch(self, batch: list[tuple[int, Any, str]]) -> None:
         try:
             await self.resource.add(
                 self.model_id,
@@ -455,6 +483,17 @@ class _Run:
 
 
 _END = object()
+
+
+@frozen
+class _Job:
+    """An image read, encoded and ready to send."""
+
+    index: int
+    source: Any
+    name: str
+    parts: tuple[bytes, ...]
+    key: str | None
 
 
 def _landed_outcome(

@@ -145,7 +145,9 @@ async def test_a_torn_last_journal_line_is_ignored(
     assert [o.skipped for o in again] == [True, True, False]
 
 
-async def test_images_are_pulled_from_a_generator_only_as_slots_free(tmp_path: Path) -> None:
+async def test_images_are_read_ahead_of_sending_but_never_more_than_twice_the_slots(
+    tmp_path: Path,
+) -> None:
     paths = write_images(tmp_path, 20)
     finished = 0
     ahead: list[int] = []
@@ -164,9 +166,10 @@ async def test_images_are_pulled_from_a_generator_only_as_slots_free(tmp_path: P
         result = await client.models.training_images.add_many(
             "m", lazily(), concurrency=3, on_progress=on_progress
         )
-    assert result.counts()["succeeded"] == 20
-    assert max(ahead) <= 3  # never more items taken than slots
-    assert ahead[-1] <= 3 and len(ahead) == 20
+    assert result.counts()["succeeded"] == 20 and len(ahead) == 20
+    # Ready images wait while 3 are in flight (so a freed slot sends at once), but at most
+    # 3 in flight + 3 queued + 1 being read are ever held: the generator is not drained.
+    assert 3 < max(ahead) <= 2 * 3 + 1
 
 
 async def test_an_async_iterable_is_accepted(tmp_path: Path, client: AsyncScenario) -> None:

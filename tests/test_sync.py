@@ -1,4 +1,4 @@
-"""The sync twin: the same coroutines, driven by the calling threads; safe from threads and loops."""
+"""The sync twin: the same coroutines, driven by the calling threads; safe from threads, loops."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scenario_async import Scenario
+from scenario_async import ProgressEvent, Scenario
 from scenario_async.testing import FakeScenario, make_png
 
 from .conftest import PNG_DATA_URL
@@ -42,11 +42,14 @@ def test_a_sync_call_from_a_callback_on_its_own_loop_is_refused(
 ) -> None:
     path = tmp_path / "a.png"
     path.write_bytes(make_png(4, 4, (1, 2, 3)))
-    with fake_scenario.sync_client() as client, pytest.raises(RuntimeError, match="own loop"):
+    client = fake_scenario.sync_client()
+
+    def on_progress(event: ProgressEvent) -> None:
         # It would wait for the loop that is waiting for it: refused instead of hanging.
-        client.models.training_images.add_many(
-            "m", [path], on_progress=lambda event: client.models.retrieve("m")
-        )
+        client.models.retrieve("m")
+
+    with client, pytest.raises(RuntimeError, match="own loop"):
+        client.models.training_images.add_many("m", [path], on_progress=on_progress)
 
 
 def test_a_call_waiting_on_another_thread_takes_over_when_that_thread_is_done(
@@ -55,26 +58,23 @@ def test_a_call_waiting_on_another_thread_takes_over_when_that_thread_is_done(
     # A drives the loop with a quick call while B's slow call is handed to it; A returns
     # first and B must go on driving by itself.
     with FakeScenario(latency=0.0).serve_in_thread() as fake, fake.sync_client() as client:
-        slow = threading.Event()
+        b_started: list[asyncio.Event] = []
         finished: list[str] = []
 
         async def slow_call() -> str:
-            slow.set()
+            b_started[0].set()
             await asyncio.sleep(0.3)
             return "b"
-
-        async def quick_call() -> str:
-            await asyncio.sleep(0.05)
-            return "a"
 
         def run_b() -> None:
             finished.append(client.run(slow_call))
 
         async def a_drives() -> str:
+            b_started.append(asyncio.Event())
             b.start()
-            while not slow.is_set():  # B's call has reached our loop
-                await asyncio.sleep(0.005)
-            return await quick_call()
+            await b_started[0].wait()  # B's call is running on the loop A drives
+            await asyncio.sleep(0.05)
+            return "a"
 
         b = threading.Thread(target=run_b)
         assert client.run(a_drives) == "a"
