@@ -12,6 +12,8 @@ import importlib.util
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -108,6 +110,30 @@ def measure(
     return summary
 
 
+def instructions_per_request(variant: str, url: str, n: int, concurrency: int, spec: str) -> float:
+    """The client's own instructions per request, counted by valgrind: unlike CPU time on a
+    shared virtual machine, the count does not change from run to run. Counted for ``2 * n``
+    requests and for ``n``, so that start-up and imports cancel out."""
+
+    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+
+    def count(requests: int) -> int:
+        client = ["-m", "bench.client", variant, url, str(requests), str(concurrency), spec]
+        done = subprocess.run(
+            [*valgrind, sys.executable, *client],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+        collected = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode != 0 or collected is None:
+            raise RuntimeError(f"valgrind {variant} failed:\n{done.stderr[-2000:]}")
+        return int(collected.group(1))
+
+    return (count(2 * n) - count(n)) / n
+
+
 def write_files(folder: Path, count: int, size: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
@@ -165,14 +191,16 @@ def cpu_ratio(results: dict[str, dict[str, Any]], variant: str, baseline: str) -
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", action="append", choices=["small", "large", "memory", "sync", "import", "curve"]
+        "--only",
+        action="append",
+        choices=["small", "large", "memory", "sync", "import", "curve", "instructions"],
     )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--plot", type=Path, help="plot throughput against concurrency (PNG)")
     args = parser.parse_args()
-    only = set(args.only or ["small", "large", "memory", "sync", "import"])
+    only = set(args.only or ["small", "large", "memory", "sync", "import", "instructions"])
     if args.plot:
         only.add("curve")
     quick = args.quick
@@ -243,6 +271,8 @@ def main() -> None:
             checks.append(("import: scenario_async vs aiohttp", ratio, "<= 1.5", ratio <= 1.5))
         if "curve" in only:
             report["curve"] = curve(args, quick)
+        if "instructions" in only:
+            report["instructions"] = instruction_counts(quick)
 
     print("\n## targets")
     for name, value, target, ok in checks:
@@ -252,6 +282,28 @@ def main() -> None:
         args.json.write_text(json.dumps(report, indent=2))
     if args.plot and "curve" in report:
         plot(report["curve"], args.plot)
+
+
+def instruction_counts(quick: bool) -> dict[str, float]:
+    """The small scenario and the sync pair again, as instructions per request (valgrind)."""
+    if shutil.which("valgrind") is None:
+        print("\n## instructions: skipped, valgrind is not installed")
+        return {}
+    n = 100 if quick else 1000
+    counts: dict[str, float] = {}
+    print("\n## instructions per request (valgrind; client process only)")
+    for variant, concurrency in [
+        ("aiohttp", 32),
+        ("sdk-add", 32),
+        ("sdk-async-seq", 1),
+        ("sdk-sync-seq", 1),
+    ]:
+        with server(0.0) as url:
+            counts[variant] = instructions_per_request(variant, url, n, concurrency, "small:200")
+        print(f"{variant:18} {counts[variant]:12,.0f}", flush=True)
+    print(f"sdk-add / aiohttp: {counts['sdk-add'] / counts['aiohttp']:.3f}")
+    print(f"sync / async:      {counts['sdk-sync-seq'] / counts['sdk-async-seq']:.3f}")
+    return counts
 
 
 def curve(args: argparse.Namespace, quick: bool) -> dict[str, dict[int, float]]:
