@@ -107,6 +107,8 @@ def measure(
         cpu = [r["cpu_per_request_us"] for r in results]
         summary[variant]["cpu_per_request_us"] = min(cpu)
         summary[variant]["cpu_per_request_us_median"] = statistics.median(cpu)
+        summary[variant]["cpu_runs"] = cpu  # in run order: run i of every variant ran together
+        summary[variant]["measured_with"] = variants
     return summary
 
 
@@ -171,16 +173,27 @@ def table(title: str, results: dict[str, dict[str, Any]], baseline: str = "aioht
     lines = [
         f"\n## {title}",
         f"{'variant':18} {'wall s':>8} {'CPU us/req':>11} {'(median)':>9} {'x baseline':>11} "
-        f"{'peak RSS-idle MiB':>18}",
+        f"{'(paired)':>9} {'peak RSS-idle MiB':>18}",
     ]
     for variant, r in results.items():
         ratio = r["cpu_per_request_us"] / base["cpu_per_request_us"] if base else float("nan")
         lines.append(
             f"{variant:18} {r['wall']:8.3f} {r['cpu_per_request_us']:11.1f} "
             f"{r['cpu_per_request_us_median']:9.1f} {ratio:11.2f} "
+            f"{paired_ratio(results, variant, baseline):9.2f} "
             f"{r['rss_peak_above_idle_mib']:18.1f}"
         )
     return "\n".join(lines)
+
+
+def paired_ratio(results: dict[str, dict[str, Any]], variant: str, baseline: str) -> float:
+    """The median of the ratios of runs made side by side (run i of the variant against run
+    i of the baseline): the machine's speed drifts over minutes, and pairing cancels it."""
+    if baseline not in results or baseline not in results[variant]["measured_with"]:
+        return float("nan")  # not measured side by side
+    pairs = zip(results[variant]["cpu_runs"], results[baseline]["cpu_runs"], strict=True)
+    ratio: float = statistics.median(cost / base for cost, base in pairs)
+    return ratio
 
 
 def cpu_ratio(results: dict[str, dict[str, Any]], variant: str, baseline: str) -> float:

@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType, TracebackType
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     import ssl
 
 __all__ = ["Scenario"]
+
+#: Seconds without a call after which a call first lets the loop catch up.
+_CATCH_UP_AFTER = 0.001
 
 # Every sync call made from the main thread sets and restores the SIGINT handler. The
 # functions of the signal module turn their results into enums through a raised ValueError,
@@ -76,6 +80,7 @@ class _Runner:
         self._cond = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._driver: int | None = None  # ident of the thread running the loop now
+        self._idle_since = 0.0  # time.monotonic() when the loop last stopped
         self.closed = False
 
     def call(self, func: Callable[[], Awaitable[R]]) -> R:
@@ -136,7 +141,8 @@ class _Runner:
         KeyboardInterrupt (as ``asyncio.run`` does), instead of raising in the middle of the
         loop's own code. A second Ctrl-C raises at once.
         """
-        task = loop.create_task(_after_idle(func))
+        idle = time.monotonic() - self._idle_since > _CATCH_UP_AFTER
+        task = loop.create_task(_catch_up_then(func) if idle else _just(func))
         interrupted = False
 
         def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
@@ -184,6 +190,7 @@ class _Runner:
 
     def _release_locked(self) -> None:
         self._driver = None
+        self._idle_since = time.monotonic()
         self._cond.notify_all()  # a waiting call may take over driving
 
     # These run on the loop, in whichever thread drives it.
@@ -194,7 +201,7 @@ class _Runner:
 
     async def _run(self, handoff: _Handoff) -> None:
         try:
-            handoff.result = await _after_idle(handoff.func)
+            handoff.result = await handoff.func()
         except BaseException as exc:  # handed back to the waiting thread, which raises it
             handoff.error = exc
         finally:
@@ -244,11 +251,17 @@ def _on_helper_thread(func: Callable[[T], R], arg: T) -> R:
         return helper.submit(func, arg).result()
 
 
-async def _after_idle(func: Callable[[], Awaitable[R]]) -> R:
-    # Nothing ran the loop since the last call: let it first take in what happened meanwhile
-    # (a server closing an idle keep-alive connection) so that the call does not pick a
-    # connection that is already gone.
+async def _catch_up_then(func: Callable[[], Awaitable[R]]) -> R:
+    # Nothing ran the loop for a while: let it first take in what happened meanwhile (a
+    # server closing an idle keep-alive connection) so that the call does not pick a
+    # connection that is already gone. Calls made back to back skip this extra turn of the
+    # loop (about 20,000 instructions); for them the race is no wider than on a loop that
+    # runs all the time.
     await asyncio.sleep(0)
+    return await func()
+
+
+async def _just(func: Callable[[], Awaitable[R]]) -> R:
     return await func()
 
 
