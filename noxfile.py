@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "tests_oldest"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -13,6 +13,13 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.10")
+def tests_oldest(session: nox.Session) -> None:
+    """The tests against the oldest dependency versions pyproject.toml allows."""
+    session.install("-e", ".[test]", "-c", ".ci/oldest.txt")
     session.run("pytest", *session.posargs)
 
 

@@ -9,7 +9,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -307,8 +307,9 @@ class AsyncScenario:
             retry_headers: Mapping[str, str] | None = None
             error: APIError
             try:
+                data, headers = _body(request.body, request.headers)
                 async with session.request(
-                    method, url, data=request.body, headers=request.headers, timeout=timeout
+                    method, url, data=data, headers=headers, timeout=timeout
                 ) as response:
                     raw = await response.read()
                     status: int | str = response.status
@@ -347,8 +348,10 @@ class AsyncScenario:
                 error = APITimeoutError(method=method, url=request.url)
                 retryable, status = idempotent, "timeout"
             except aiohttp.ClientConnectorError as exc:
+                # aiohttp 3.10's certificate error lacks os_error (its property raises).
+                cause = getattr(exc, "os_error", None) or exc
                 error = APIConnectionError(
-                    f"could not connect to {url.host}: {exc.os_error or exc}",
+                    f"could not connect to {url.host}: {cause}",
                     method=method,
                     url=request.url,
                     sent=False,
@@ -373,6 +376,26 @@ class AsyncScenario:
             else:
                 await asyncio.sleep(delay)
             attempt += 1
+
+
+#: aiohttp warns (ResourceWarning) about a bytes body larger than this: with warnings turned
+#: into errors, as many test suites do, the request would fail.
+_STREAM_BODIES_ABOVE = 2**20
+_CHUNK = 2**18
+
+
+async def _chunks(raw: bytes) -> AsyncIterator[memoryview]:
+    view = memoryview(raw)  # slices share the bytes: nothing is copied
+    for start in range(0, len(raw), _CHUNK):
+        yield view[start : start + _CHUNK]
+
+
+def _body(raw: bytes | None, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    """What aiohttp sends: the bytes, or a body over 1 MiB as a stream of slices of them with
+    its Content-Length (so it is not sent chunked), as aiohttp asks."""
+    if raw is None or len(raw) <= _STREAM_BODIES_ABOVE:
+        return raw, headers
+    return _chunks(raw), {**headers, "Content-Length": str(len(raw))}
 
 
 def _is_loopback(host: str | None) -> bool:

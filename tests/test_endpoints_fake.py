@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 
 import pytest
 
@@ -14,6 +15,7 @@ from scenario_async import (
     Pair,
     Scenario,
 )
+from scenario_async.images import Image
 from scenario_async.testing import FakeScenario
 from scenario_async.types import JobStatus, ModelStatus, TrainingStage
 
@@ -32,6 +34,21 @@ async def test_add_stores_the_image_and_answers_it(
     (request,) = fake.requests
     assert (request.method, request.path) == ("POST", "/v1/models/model_x/training-images")
     assert request.json == {"data": PNG_DATA_URL, "name": "cat.png", "preset": "subject"}
+    assert request.headers["Content-Type"] == "application/json"
+
+
+async def test_an_image_over_a_mebibyte_arrives_whole_without_a_resource_warning(
+    fake: FakeScenario, client: AsyncScenario
+) -> None:
+    # aiohttp warns about bytes bodies over 1 MiB; such bodies go as a stream instead.
+    content = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4096
+    data_url = Image.from_bytes(content, name="big.png").data_url()
+    assert len(data_url) > 2**20
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        await client.models.training_images.add("m", data=data_url, name="big.png")
+    (request,) = fake.requests
+    assert request.json == {"data": data_url, "name": "big.png"}
     assert request.headers["Content-Type"] == "application/json"
 
 
