@@ -146,3 +146,15 @@ def test_training_parameters_unstructure_to_camel_case_without_unset_fields() ->
 def test_wrong_shapes_are_rejected_instead_of_coerced(data: Any, cls: type[Any]) -> None:
     with pytest.raises(Exception):  # noqa: B017,PT011 - wrapped into APIResponseValidationError by the wire layer
         structure(data, cls)
+
+
+def test_every_exported_name_resolves_though_loaded_on_first_use() -> None:
+    import scenario_async
+    import scenario_async.types as types
+
+    for name in types.__all__:
+        assert getattr(types, name).__name__ == name
+    for name in scenario_async.__all__:
+        assert getattr(scenario_async, name) is not None
+    with pytest.raises(AttributeError, match="Nothing"):
+        _ = types.Nothing  # type: ignore[attr-defined]
