@@ -367,10 +367,11 @@ class _Run:
             nonlocal count
             started = time.perf_counter()
             job = prepare(count, item)
+            took = time.perf_counter() - started
             count += 1
             if job is not None:
                 await ready.put(job)
-                if time.perf_counter() - started > _LONG_PREPARE:
+                if took > _LONG_PREPARE:
                     # A large image took a while to read: let the answers that came in
                     # meanwhile be handled before reading the next. Small ones go in a row,
                     # which keeps answers batched (a yield per image cost 30 % more CPU).

@@ -1,8 +1,8 @@
 """Scenario: the blocking twin of AsyncScenario.
 
-It runs the very same coroutines on a private event-loop thread and declares each method in
-one line with ``blocking(...)``, which keeps the async method's full signature for type
-checkers.
+It runs the very same coroutines on an event loop of its own, driven by the calling threads
+(see _Runner), and declares each method in one line with ``blocking(...)``, which keeps the
+async method's full signature for type checkers.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ class _Runner:
                 handoff.driven_here = True
                 self._cond.release()
                 try:
-                    loop.run_forever()  # _finished stops it
+                    loop.run_forever()  # _run stops it once the call is done
                 finally:
                     self._cond.acquire()
                     handoff.driven_here = False
@@ -196,8 +196,7 @@ class _Runner:
     # These run on the loop, in whichever thread drives it.
 
     def _start(self, handoff: _Handoff) -> None:
-        if not handoff.done:
-            handoff.task = asyncio.get_running_loop().create_task(self._run(handoff))
+        handoff.task = asyncio.get_running_loop().create_task(self._run(handoff))
 
     async def _run(self, handoff: _Handoff) -> None:
         try:
@@ -340,7 +339,7 @@ class Scenario:
     """The blocking client: the same calls as AsyncScenario, without ``await``.
 
     Safe to share between threads and to call from code that runs inside an event loop.
-    Use it as a context manager or call ``close()``, which also stops its loop thread.
+    Use it as a context manager or call ``close()``, which also closes its event loop.
     """
 
     models: Models
@@ -388,7 +387,7 @@ class Scenario:
 
     @property
     def async_client(self) -> AsyncScenario:
-        """The AsyncScenario this client drives (it lives on the private loop thread)."""
+        """The AsyncScenario this client drives (it lives on this client's own loop)."""
         return self._async
 
     @property
@@ -405,7 +404,7 @@ class Scenario:
         max_retries: int | None = None,
         on_unknown_outcome: UnknownOutcome | None = None,
     ) -> Scenario:
-        """A copy with other defaults, sharing this client's pool and loop thread."""
+        """A copy with other defaults, sharing this client's pool and event loop."""
         clone = object.__new__(Scenario)
         copy = self._async.with_options(
             timeout=timeout, max_retries=max_retries, on_unknown_outcome=on_unknown_outcome
@@ -414,12 +413,12 @@ class Scenario:
         return clone
 
     def run(self, func: Callable[[], Awaitable[R]]) -> R:
-        """Run a coroutine function on this client's loop thread (for helpers built on the
-        async client) and wait for its result."""
+        """Run a coroutine function on this client's loop (for helpers built on the async
+        client) and wait for its result."""
         return self._loop.call(func)
 
     def close(self) -> None:
-        """Close the connection pool and stop the loop thread. Safe to call more than once."""
+        """Close the connection pool and the event loop. Safe to call more than once."""
         self._loop.close(self._async.aclose)
 
     def __enter__(self) -> Scenario:
