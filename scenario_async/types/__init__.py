@@ -101,7 +101,7 @@ __all__ = [
     "UIPreset",
 ]
 
-# The classes are made on first use, not on ``import scenario_async``: building some sixty
+# The classes are made on first use, not on ``import scenario_async``: building some forty
 # attrs classes is a third of the package's import time. Lighter modules come first, so a
 # name is found without importing the heavier ones it does not need.
 _SUBMODULES = ("training_images", "parameters", "common", "jobs", "assets", "models", "train")
