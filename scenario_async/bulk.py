@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import anyio
-from attrs import frozen
+from attrs import define, field, frozen
 
 from ._errors import NotFoundError, ScenarioError
 from ._validate import MAX_ASSET_IDS, check_choice, check_id, check_query
@@ -292,35 +292,24 @@ async def add_many(
     return BulkResult([run.outcomes[i] for i in sorted(run.outcomes)])
 
 
+@define
 class _Run:
     """The state of one add_many call."""
 
-    def __init__(
-        self,
-        resource: AsyncTrainingImages,
-        model_id: str,
-        preset: str | None,
-        original_assets: bool | None,
-        project_id: str | None,
-        via_assets: bool,
-        journal: Journal | None,
-        emit: Callable[[ProgressEvent], None],
-        concurrency: int,
-    ) -> None:
-        self.resource = resource
-        self.model_id = model_id
-        self.preset = preset
-        self.original_assets = original_assets
-        self.project_id = project_id
-        self.via_assets = via_assets
-        self.journal = journal
-        self.emit = emit
-        self.concurrency = concurrency
-        self.outcomes: dict[int, Outcome] = {}
-        #: (index, source, asset id) of images uploaded as assets, waiting to be attached.
-        self.uploaded_assets: list[tuple[int, Any, str]] = []
-        #: Training images already on the model by name, when resuming (see find_unrecorded).
-        self.on_model: dict[str, TrainingImage] = {}
+    resource: AsyncTrainingImages
+    model_id: str
+    preset: str | None
+    original_assets: bool | None
+    project_id: str | None
+    via_assets: bool
+    journal: Journal | None
+    emit: Callable[[ProgressEvent], None]
+    concurrency: int
+    outcomes: dict[int, Outcome] = field(factory=dict)
+    #: (index, source, asset id) of images uploaded as assets, waiting to be attached.
+    uploaded_assets: list[tuple[int, Any, str]] = field(factory=list)
+    #: Training images already on the model by name, when resuming (see find_unrecorded).
+    on_model: dict[str, TrainingImage] = field(factory=dict)
 
     async def find_unrecorded(self) -> None:
         """Read the model's training images once before resuming: an image that landed while
