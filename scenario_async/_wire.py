@@ -98,8 +98,16 @@ def dumps(body: Any) -> bytes:
 
 
 def loads(raw: bytes) -> Any:
-    """Parse a UTF-8 JSON answer; raises ValueError when it is not JSON."""
-    return _DECODER.decode(raw.decode("utf-8"))
+    """Parse a UTF-8 JSON answer; raises ValueError when it is not JSON.
+
+    ``raw_decode`` on the stripped text rather than ``decode``, which looks for whitespace
+    with a regular expression at both ends: a quarter of the cost of a small answer.
+    """
+    text = raw.decode("utf-8").strip()
+    value, end = _DECODER.raw_decode(text)
+    if end != len(text):
+        raise ValueError(f"extra data after the JSON value, at character {end}")
+    return value
 
 
 def build_request(

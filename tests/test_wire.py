@@ -157,6 +157,29 @@ def test_truncated_json_on_success_is_a_response_validation_error() -> None:
     assert info.value.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"trainingImage": {}} {"trainingImage": {}}', b'{"trainingImage": {}}x', b"", b"\xff{}"],
+    ids=["two values", "trailing garbage", "empty", "not utf-8"],
+)
+def test_a_success_that_is_not_exactly_one_json_value_is_a_response_validation_error(
+    raw: bytes,
+) -> None:
+    with pytest.raises(APIResponseValidationError, match="not JSON"):
+        read_success(200, raw, TrainingImageAddResponse, method="POST", url="u")
+
+
+def test_whitespace_around_a_json_answer_is_allowed() -> None:
+    answer = read_success(
+        200,
+        b'\r\n {"trainingImage": {"id": "a"}}\n ',
+        TrainingImageAddResponse,
+        method="POST",
+        url="u",
+    )
+    assert answer.training_image.id == "a"
+
+
 def test_a_success_without_training_image_is_a_response_validation_error() -> None:
     with pytest.raises(APIResponseValidationError, match="TrainingImageAddResponse"):
         read_success(200, b'{"other": 1}', TrainingImageAddResponse, method="POST", url="u")

@@ -36,4 +36,9 @@ NO_OPTIONS = RequestOptions()
 def query(project_id: str | None, original_assets: bool | None = None) -> dict[str, Any]:
     """The query every endpoint takes (``projectId``), plus ``originalAssets`` where it applies."""
     check_query(project_id, original_assets)
-    return {"projectId": project_id, "originalAssets": original_assets}
+    params: dict[str, Any] = {}  # usually empty: then the request builder has nothing to do
+    if project_id is not None:
+        params["projectId"] = project_id
+    if original_assets is not None:
+        params["originalAssets"] = original_assets
+    return params
