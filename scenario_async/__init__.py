@@ -4,6 +4,7 @@
 holds the typed answers; ``scenario_async.testing`` an embedded fake Scenario API.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._client import DEFAULT_BASE_URL, AsyncScenario, RequestOptions, Timeout, UnknownOutcome
@@ -30,13 +31,13 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._version import __version__
-from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
 from .images import Image, NotAnImageError
-from .types.parameters import TrainingParameters
-from .types.training_images import Pair
 
 if TYPE_CHECKING:
+    from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
     from .sync import Scenario
+    from .types.parameters import TrainingParameters
+    from .types.training_images import Pair
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -77,14 +78,24 @@ __all__ = [
 ]
 
 
+#: What loads on first use, and from where: the sync client, the bulk pipeline and the answer
+#: types cost import time that code using only the async client's calls would pay for nothing.
+_LAZY = {
+    "Scenario": ".sync",
+    "BulkResult": ".bulk",
+    "BulkUploadError": ".bulk",
+    "Outcome": ".bulk",
+    "ProgressEvent": ".bulk",
+    "TrainingParameters": ".types.parameters",
+    "Pair": ".types.training_images",
+}
+
 if not TYPE_CHECKING:  # type checkers see the imports above, and so catch misspelt names
 
     def __getattr__(name: str) -> Any:
-        # The sync client (and the resources and answer types it brings) loads on first use,
-        # which keeps ``import scenario_async`` quick for code that only needs the async client.
-        if name == "Scenario":
-            from .sync import Scenario
-
-            globals()["Scenario"] = Scenario
-            return Scenario
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import attrs
@@ -146,6 +148,18 @@ def test_training_parameters_unstructure_to_camel_case_without_unset_fields() ->
 def test_wrong_shapes_are_rejected_instead_of_coerced(data: Any, cls: type[Any]) -> None:
     with pytest.raises(Exception):  # noqa: B017,PT011 - wrapped into APIResponseValidationError by the wire layer
         structure(data, cls)
+
+
+def test_importing_the_package_leaves_the_sync_client_bulk_and_parameters_for_first_use() -> None:
+    probe = (
+        "import sys, scenario_async\n"
+        "lazy = ['scenario_async.sync', 'scenario_async.bulk', 'scenario_async.types.parameters']\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+        "scenario_async.BulkUploadError\n"
+        "print('scenario_async.bulk' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
 
 
 def test_every_exported_name_resolves_though_loaded_on_first_use() -> None:
