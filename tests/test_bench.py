@@ -26,3 +26,21 @@ def test_file_inputs_are_read_from_disk(tmp_path: Path) -> None:
     with server(0.0) as url:
         figures = run_client("sdk-add-many", url, 6, 2, f"files:{folder}")
     assert figures["n"] == 6
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_long_run_is_figured_by_its_median_block_without_the_first(variant: str) -> None:
+    # 1,000 requests: marks after 250, 500, 750 and 1,000, so three blocks are counted.
+    with server(0.0) as url:
+        figures = run_client(variant, url, 1000, 4, "small:200")
+    blocks = figures["cpu_blocks_us"]
+    assert len(blocks) == 3
+    assert figures["cpu_per_request_us"] == sorted(blocks)[1]
+    assert figures["cpu_whole_run_us"] > 0
+
+
+def test_a_short_run_is_figured_as_a_whole() -> None:
+    with server(0.0) as url:
+        figures = run_client("sdk-add", url, 20, 4, "small:200")
+    assert figures["cpu_blocks_us"] == []
+    assert figures["cpu_per_request_us"] == figures["cpu_whole_run_us"]
