@@ -3,7 +3,7 @@
 INPUT is ``small:BYTES`` (one in-memory image of that size, sent N times) or ``files:DIR``
 (the image files of DIR, each sent once). Prints one JSON line: wall time, client CPU
 (user+sys of this process, imports excluded) per request for the whole run and for each block
-of 250 requests, idle and peak RSS.
+of 250 requests, voluntary context switches (blocking waits) per request, idle and peak RSS.
 """
 
 from __future__ import annotations
@@ -59,10 +59,12 @@ def cpu_seconds() -> float:
 class Meter:
     """The CPU time of each block of ``BLOCK`` completed requests.
 
-    This virtual machine loses the CPU to its neighbours in bursts of tens of milliseconds,
-    which add CPU time to whatever runs meanwhile: a burst spoils one block rather than the
-    whole run, and the median block leaves it out. The first block (connections opened, the
-    first use of every code path) is start-up, not a per-request cost, and is not counted.
+    On this virtual machine the same work costs more CPU time now and then: in bursts of tens
+    of milliseconds, and in slow spells that last seconds. A burst spoils one block rather
+    than the whole run (a run's median block leaves it out), and every block is one more
+    chance to be measured outside a slow spell (the best block, in ``bench.__main__``). The
+    first block (connections opened, the first use of every code path) is start-up, not a
+    per-request cost, and is not counted.
     """
 
     BLOCK = 250

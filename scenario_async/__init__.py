@@ -78,8 +78,8 @@ __all__ = [
 ]
 
 
-#: What loads on first use, and from where: the sync client, the bulk pipeline and the answer
-#: types cost import time that code using only the async client's calls would pay for nothing.
+#: What loads when first named, and from where: the sync client, the bulk pipeline and the
+#: training parameters cost import time that a program which never uses them would pay.
 _LAZY = {
     "Scenario": ".sync",
     "BulkResult": ".bulk",
