@@ -117,8 +117,9 @@ def measure(
 
 def instructions_per_request(variant: str, url: str, n: int, concurrency: int, spec: str) -> float:
     """The client's own instructions per request, counted by valgrind: unlike CPU time on a
-    shared virtual machine, the count does not change from run to run. Counted for ``2 * n``
-    requests and for ``n``, so that start-up and imports cancel out."""
+    shared virtual machine, the count does not depend on the machine's state, though it moves
+    by a few per cent with how the loop batches the answers. Counted for ``2 * n`` requests
+    and for ``n``, so that start-up and imports cancel out."""
 
     valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
 
