@@ -32,12 +32,12 @@ from ._errors import (
 )
 from ._version import __version__
 from .images import Image, NotAnImageError
+from .types.training_images import Pair  # its module is loaded by the image checks anyway
 
 if TYPE_CHECKING:
     from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
     from .sync import Scenario
     from .types.parameters import TrainingParameters
-    from .types.training_images import Pair
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -87,7 +87,6 @@ _LAZY = {
     "Outcome": ".bulk",
     "ProgressEvent": ".bulk",
     "TrainingParameters": ".types.parameters",
-    "Pair": ".types.training_images",
 }
 
 if not TYPE_CHECKING:  # type checkers see the imports above, and so catch misspelt names
