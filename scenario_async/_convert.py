@@ -2,20 +2,21 @@
 
 Structuring is strict about shapes (a list must be a list, a number a number) so that a
 malformed answer becomes one clear error, and lenient about content: unknown fields go to
-``extra`` and unknown values of an open set stay plain strings.
+``extra`` and unknown values of an open set stay plain strings. cattrs finds the hook for
+every type; an answer class's own hook is generated here, for speed (``_attrs_structure_hook``).
 """
 
 from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar
 
 import attrs
 from cattrs import Converter
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from .types._base import OpenEnum
 
@@ -132,14 +133,6 @@ def _optional_of(t: Any) -> Any:
 
 def _optional_hook(t: Any) -> Callable[[Any, Any], Any]:
     inner = _optional_of(t)
-    if inner is str:
-        # The most common field by far: a string that is usually present and usually a str.
-        def structure_optional_str(value: Any, _: Any) -> Any:
-            if value is None or value.__class__ is str:
-                return value
-            return _structure_str(value, str)
-
-        return structure_optional_str
     inner_hook: list[Callable[[Any, Any], Any]] = []  # resolved on first use: types may recurse
 
     def structure_optional(value: Any, _: Any) -> Any:
@@ -178,23 +171,92 @@ def _open_enum_hook(t: Any) -> Callable[[Any, Any], Any]:
     return structure_open_enum
 
 
-def _attrs_structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
-    names = wire_names(cls)
-    overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in names.items()}
-    base = make_dict_structure_fn(cls, converter, extra=override(omit=True), **overrides)
-    known = frozenset(names.values())
-    set_attr = object.__setattr__
+def _attrs_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
+    """A function generated for ``cls`` that reads each wire name once, checks the value with
+    the field's hook, and fills the instance's slots directly.
 
-    def structure_object(value: Any, _: Any) -> T:
-        if not isinstance(value, dict):
-            raise _shape_error(f"an object ({cls.__name__})", value)
-        obj = base(value, cls)
-        if not known.issuperset(value):
-            # Frozen classes refuse setattr; this runs once, right after construction.
-            set_attr(obj, "extra", {k: v for k, v in value.items() if k not in known})
-        return obj
+    cattrs' own generated function gathers keyword arguments for ``cls(**kwargs)``, and a
+    frozen class's ``__init__`` then sets each field through a bound ``object.__setattr__``:
+    for the add answer that was half of the SDK's parsing cost. Skipping ``__init__`` is
+    sound only for plain classes, which ``_check_plain`` makes sure every answer class is.
+    """
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    _check_plain(cls, fields)
+    known = frozenset(to_wire_name(f) for f in fields if f.name != "extra")
+    namespace: dict[str, Any] = {
+        "new": object.__new__,
+        "cls": cls,
+        "known": known,
+        "shape_error": _shape_error,
+        "structure_str": _structure_str,
+        "MISSING": _MISSING,
+    }
+    lines = [
+        "def structure(o, _):",
+        "    if not isinstance(o, dict):",
+        f"        raise shape_error('an object ({cls.__name__})', o)",
+        "    obj = new(cls)",
+    ]
+    for index, field in enumerate(fields):
+        setter = f"set_{index}"
+        namespace[setter] = getattr(cls, field.name).__set__
+        if field.name == "extra":
+            namespace["no_extra"] = field.default
+            lines += [
+                "    if known.issuperset(o):",
+                f"        {setter}(obj, no_extra)",
+                "    else:",
+                f"        {setter}(obj, {{k: v for k, v in o.items() if k not in known}})",
+            ]
+            continue
+        wire = to_wire_name(field)
+        if field.default is not attrs.NOTHING and _optional_of(field.type) is str:
+            # The commonest field by far: usually present, usually a str; checked inline.
+            lines += [
+                f"    value = o.get({wire!r})",
+                "    if value is not None and value.__class__ is not str:",
+                "        value = structure_str(value, str)",
+                f"    {setter}(obj, value)",
+            ]
+            continue
+        hook, kind = f"hook_{index}", f"type_{index}"
+        namespace[hook] = converter.get_structure_hook(field.type)
+        namespace[kind] = field.type
+        if field.default is attrs.NOTHING:
+            lines.append(f"    {setter}(obj, {hook}(o[{wire!r}], {kind}))")
+        else:
+            lines += [
+                f"    value = o.get({wire!r}, MISSING)",
+                f"    {setter}(obj, None if value is MISSING else {hook}(value, {kind}))",
+            ]
+    lines.append("    return obj")
+    code = compile("\n".join(lines), f"<structure {cls.__qualname__}>", "exec")
+    exec(code, namespace)  # our own source, built from the class's fields
+    function: Callable[[Any, Any], Any] = namespace["structure"]
+    return function
 
-    return structure_object
+
+_MISSING = object()
+
+
+def _check_plain(cls: type[Any], fields: Sequence[attrs.Attribute[Any]]) -> None:
+    """Answer classes hold data only: every field but ``extra`` defaults to None or is
+    required, and nothing runs in ``__init__`` that structuring would skip."""
+    problems = [
+        f.name
+        for f in fields
+        if f.validator is not None
+        or f.converter is not None
+        or not f.init
+        or (f.name != "extra" and f.default not in (None, attrs.NOTHING))
+    ]
+    if "extra" not in {f.name for f in fields}:
+        problems.append("no extra field")
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        problems.append("an __attrs_post_init__ or __attrs_pre_init__")
+    if problems:
+        raise TypeError(f"{cls.__name__} is not a plain answer class: {', '.join(problems)}")
 
 
 def _attrs_unstructure_hook(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import pytest
 
-from scenario_async._convert import structure, unstructure, wire_names
+from scenario_async._convert import converter, structure, unstructure, wire_names
 from scenario_async.types import (
     Job,
     JobStatus,
     Model,
     ModelStatus,
+    TrainingImage,
     TrainingImageAddResponse,
     TrainingParameters,
     TrainingStage,
     TrainResponse,
 )
+from scenario_async.types._base import extra_field
 
 from .conftest import reference_train_answer
 
@@ -116,6 +119,51 @@ def test_response_objects_are_frozen_and_slotted() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         model.id = "other"  # type: ignore[misc]
     assert not hasattr(model, "__dict__")
+
+
+def test_a_parsed_answer_equals_the_one_its_constructor_builds() -> None:
+    """Structuring fills the slots without calling ``__init__``: the result must be the same
+    object in every way, numbers given as strings included."""
+    answer = structure(
+        {"trainingImage": {"id": "ti_1", "name": "a.png", "createdAt": 7}},
+        TrainingImageAddResponse,
+    )
+    expected = TrainingImageAddResponse(
+        training_image=TrainingImage(id="ti_1", name="a.png", created_at="7")
+    )
+    assert answer == expected
+    assert hash(answer) == hash(expected)
+    assert repr(answer) == repr(expected)
+    assert answer.extra == {} and answer.training_image.description is None
+
+
+def test_a_missing_required_field_and_a_wrong_shape_are_errors_not_defaults() -> None:
+    with pytest.raises(KeyError, match="trainingImage"):
+        structure({"image": {}}, TrainingImageAddResponse)
+    with pytest.raises(TypeError, match=r"expected an object \(TrainingImage\), got list"):
+        structure({"trainingImage": []}, TrainingImageAddResponse)
+    with pytest.raises(TypeError, match="expected a string, got list"):
+        structure({"trainingImage": {"name": ["a"]}}, TrainingImageAddResponse)
+
+
+def test_only_plain_classes_are_structured_without_their_init() -> None:
+    """A validator, a converter or a non-None default would be skipped by the generated
+    structuring; such a class is refused when its hook is made, naming what is wrong."""
+
+    @attrs.frozen(kw_only=True)
+    class Checked:
+        size: int | None = attrs.field(default=None, validator=attrs.validators.instance_of(int))
+        label: str | None = "x"
+        extra: Mapping[str, Any] = extra_field()
+
+    @attrs.frozen(kw_only=True)
+    class NoExtra:
+        id: str | None = None
+
+    with pytest.raises(TypeError, match="Checked is not a plain answer class: size, label"):
+        converter.get_structure_hook(Checked)
+    with pytest.raises(TypeError, match="NoExtra is not a plain answer class: no extra field"):
+        converter.get_structure_hook(NoExtra)
 
 
 def test_training_parameters_unstructure_to_camel_case_without_unset_fields() -> None:
