@@ -2,7 +2,8 @@
 
 Each scenario starts the stand-in server in its own process, then runs each client variant in
 a process of its own, ``--repeats`` times interleaved, and keeps the median. Targets are
-checked as ratios measured in the same run (see docs/performance.md).
+checked as ratios measured in the same run (see docs/performance.md); the CPU ratios of small
+requests are measured with the clients taking turns, block by block (``take_turns``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .client import make_image
+from .client import Meter, make_image
+
+BLOCK = Meter.BLOCK
 
 ROOT = Path(__file__).resolve().parents[1]
 HAVE_OFFICIAL = importlib.util.find_spec("scenario_sdk") is not None
@@ -110,9 +113,75 @@ def measure(
         blocks = [block for r in results for block in r["cpu_blocks_us"]]
         summary[variant]["cpu_per_request_us"] = min(blocks or cpu)
         summary[variant]["cpu_per_request_us_median"] = statistics.median(cpu)
-        summary[variant]["cpu_runs"] = cpu  # in run order: run i of every variant ran together
-        summary[variant]["measured_with"] = variants
+        summary[variant]["cpu_runs"] = cpu
     return summary
+
+
+def take_turns(
+    variants: list[str], blocks: int, concurrency: int, spec: str
+) -> dict[str, list[float]]:
+    """CPU µs per request of each variant, block after block, the variants taking turns.
+
+    All the clients start against one server, then each runs one block of 250 requests while
+    the others wait, round after round (in reverse order every other round). This machine's
+    speed changes for seconds at a time, by up to 2x; blocks of the same round are a fraction
+    of a second apart, so they see the same machine, and their ratio cancels its state.
+    """
+    n = (blocks + 1) * BLOCK  # the first block (connections, first use of the code) is not kept
+    costs: dict[str, list[float]] = {v: [] for v in variants}
+    with server(0.0) as url:
+        arguments = [url, str(n), str(concurrency), spec, "turns"]
+        clients = {
+            variant: subprocess.Popen(
+                [sys.executable, "-m", "bench.client", variant, *arguments],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                preexec_fn=pinned(CLIENT_CORES),
+            )
+            for variant in variants
+        }
+        try:
+            for client in clients.values():
+                _block_of(client)  # the start-up block
+            for round_number in range(blocks):
+                order = variants if round_number % 2 == 0 else variants[::-1]
+                for variant in order:
+                    _go_on(clients[variant])
+                    costs[variant].append(_block_of(clients[variant]))
+            for client in clients.values():
+                _go_on(client)  # the last block reported; let the client finish
+                client.communicate(timeout=60)
+                if client.returncode != 0:
+                    raise RuntimeError(f"a client of {variants} failed")
+        finally:
+            for client in clients.values():
+                if client.poll() is None:
+                    client.kill()
+                    client.wait()
+    return costs
+
+
+def _go_on(client: subprocess.Popen[str]) -> None:
+    assert client.stdin is not None
+    client.stdin.write("go\n")
+    client.stdin.flush()
+
+
+def _block_of(client: subprocess.Popen[str]) -> float:
+    assert client.stdout is not None
+    line = client.stdout.readline()
+    if not line.startswith("block "):
+        raise RuntimeError(f"a client stopped before its block ended: {line!r}")
+    return float(line.split()[1])
+
+
+def turn_ratio(costs: dict[str, list[float]], variant: str, baseline: str) -> float:
+    """The median over rounds of the variant's block against the baseline's block."""
+    pairs = zip(costs[variant], costs[baseline], strict=True)
+    ratio: float = statistics.median(cost / base for cost, base in pairs)
+    return ratio
 
 
 def instructions_per_request(variant: str, url: str, n: int, concurrency: int, spec: str) -> float:
@@ -176,32 +245,28 @@ def import_times(runs: int) -> dict[str, float]:
     return {name: statistics.median(each) * 1000 for name, each in times.items()}
 
 
-def table(title: str, results: dict[str, dict[str, Any]], baseline: str = "aiohttp") -> str:
+def table(
+    title: str,
+    results: dict[str, dict[str, Any]],
+    turns: dict[str, list[float]] | None = None,
+    baseline: str = "aiohttp",
+) -> str:
     base = results.get(baseline)
     lines = [
         f"\n## {title}",
         f"{'variant':18} {'wall s':>8} {'CPU us/req':>11} {'(median)':>9} {'x baseline':>11} "
-        f"{'(paired)':>9} {'peak RSS-idle MiB':>18}",
+        f"{'(turns)':>9} {'peak RSS-idle MiB':>18}",
     ]
     for variant, r in results.items():
         ratio = r["cpu_per_request_us"] / base["cpu_per_request_us"] if base else float("nan")
+        in_turns = turns is not None and variant in turns and baseline in turns
+        by_turns = turn_ratio(turns, variant, baseline) if turns and in_turns else float("nan")
         lines.append(
             f"{variant:18} {r['wall']:8.3f} {r['cpu_per_request_us']:11.1f} "
-            f"{r['cpu_per_request_us_median']:9.1f} {ratio:11.2f} "
-            f"{paired_ratio(results, variant, baseline):9.2f} "
+            f"{r['cpu_per_request_us_median']:9.1f} {ratio:11.2f} {by_turns:9.2f} "
             f"{r['rss_peak_above_idle_mib']:18.1f}"
         )
     return "\n".join(lines)
-
-
-def paired_ratio(results: dict[str, dict[str, Any]], variant: str, baseline: str) -> float:
-    """The median of the ratios of runs made side by side (run i of the variant against run
-    i of the baseline): the machine's speed drifts over minutes, and pairing cancels it."""
-    if baseline not in results or baseline not in results[variant]["measured_with"]:
-        return float("nan")  # not measured side by side
-    pairs = zip(results[variant]["cpu_runs"], results[baseline]["cpu_runs"], strict=True)
-    ratio: float = statistics.median(cost / base for cost, base in pairs)
-    return ratio
 
 
 def cpu_ratio(results: dict[str, dict[str, Any]], variant: str, baseline: str) -> float:
@@ -241,12 +306,21 @@ def main() -> None:
             )
             # Scenario's client is several times slower: fewer runs tell its ratio well enough.
             small |= measure(official_variants(), 0.0, n, 32, "small:200", min(args.repeats, 3))
+            turns = take_turns(
+                ["aiohttp", "sdk-add", "sdk-add-many", *official_variants()],
+                4 if quick else 40,
+                32,
+                "small:200",
+            )
             report["small"] = small
-            print(table("small: 200-byte image, no latency, 32 in flight", small), flush=True)
-            ratio = cpu_ratio(small, "sdk-add", "aiohttp")
+            report["small_turns"] = turns
+            print(
+                table("small: 200-byte image, no latency, 32 in flight", small, turns), flush=True
+            )
+            ratio = turn_ratio(turns, "sdk-add", "aiohttp")
             checks.append(("small: sdk-add CPU/req vs aiohttp", ratio, "<= 1.15", ratio <= 1.15))
-            if "official-aiohttp" in small:
-                ratio = cpu_ratio(small, "official-aiohttp", "sdk-add")
+            if "official-aiohttp" in turns:
+                ratio = turn_ratio(turns, "official-aiohttp", "sdk-add")
                 checks.append(
                     ("small: official(aiohttp) CPU/req vs sdk-add", ratio, ">= 4", ratio >= 4)
                 )
@@ -276,11 +350,12 @@ def main() -> None:
         if "sync" in only:
             variants = ["sdk-async-seq", "sdk-sync-seq"]
             sync = measure(variants, 0.0, 200 if quick else 1500, 1, "small:200", args.repeats)
+            turns = take_turns(variants, 4 if quick else 20, 1, "small:200")
             report["sync"] = sync
-            print(
-                table("sync: sequential single calls", sync, baseline="sdk-async-seq"), flush=True
-            )
-            ratio = cpu_ratio(sync, "sdk-sync-seq", "sdk-async-seq")
+            report["sync_turns"] = turns
+            title = "sync: sequential single calls"
+            print(table(title, sync, turns, baseline="sdk-async-seq"), flush=True)
+            ratio = turn_ratio(turns, "sdk-sync-seq", "sdk-async-seq")
             checks.append(("sync: sync CPU/call vs async", ratio, "<= 1.3", ratio <= 1.3))
         if "import" in only:
             imports = import_times(5 if quick else 15)

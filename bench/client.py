@@ -4,6 +4,10 @@ INPUT is ``small:BYTES`` (one in-memory image of that size, sent N times) or ``f
 (the image files of DIR, each sent once). Prints one JSON line: wall time, client CPU
 (user+sys of this process, imports excluded) per request for the whole run and for each block
 of 250 requests, voluntary context switches (blocking waits) per request, idle and peak RSS.
+
+With a sixth argument ``turns``, the client stops at the end of each block: it prints
+``block <CPU µs per request>`` and waits for a line on stdin before it goes on, so that
+``bench.__main__`` can run several clients block by block, taking turns.
 """
 
 from __future__ import annotations
@@ -72,12 +76,27 @@ class Meter:
     def __init__(self) -> None:
         self.done = 0
         self.marks: list[float] = []
+        #: Stop after each block until told to go on (the ``turns`` argument).
+        self.take_turns = False
 
     def tick(self) -> None:
         """One more request completed."""
         self.done += 1
         if self.done % self.BLOCK == 0:
             self.marks.append(cpu_seconds())
+            if self.take_turns:
+                self.pause()
+
+    def pause(self) -> None:
+        """Report the block just done, then wait for our turn. The loop is blocked meanwhile:
+        answers that arrive wait in the socket, and no CPU time is spent. The next block is
+        timed from when the turn comes."""
+        start = self.marks[-2] if len(self.marks) > 1 else self.marks[-1]
+        used = (self.marks[-1] - start) / self.BLOCK * 1e6
+        sys.stdout.write(f"block {used:.3f}\n")
+        sys.stdout.flush()
+        sys.stdin.readline()
+        self.marks[-1] = cpu_seconds()
 
     def blocks_us(self) -> list[float]:
         """CPU µs per request of each block after the first."""
@@ -216,6 +235,7 @@ IMPORTS = {
 def main() -> None:
     variant, url, n_text, conc_text, spec = sys.argv[1:6]
     n, conc = int(n_text), int(conc_text)
+    METER.take_turns = sys.argv[6:] == ["turns"]
     for module in IMPORTS.get(variant, SDK_IMPORTS):
         __import__(module)
     urls, paths = inputs(spec, n)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import run_client, server, write_files
+from bench.__main__ import run_client, server, take_turns, turn_ratio, write_files
 
 VARIANTS = ["aiohttp", "sdk-add", "sdk-add-many", "sdk-async-seq", "sdk-sync-seq"]
 
@@ -44,3 +44,13 @@ def test_a_short_run_is_figured_as_a_whole() -> None:
         figures = run_client("sdk-add", url, 20, 4, "small:200")
     assert figures["cpu_blocks_us"] == []
     assert figures["cpu_per_request_us"] == figures["cpu_whole_run_us"]
+
+
+def test_variants_taking_turns_report_every_block_after_the_first() -> None:
+    """Two clients run block by block, in turns: each reports one figure per round, and the
+    ratio is the median of the rounds' ratios."""
+    costs = take_turns(["aiohttp", "sdk-add"], 3, 4, "small:200")
+    assert [len(blocks) for blocks in costs.values()] == [3, 3]
+    assert all(cost > 0 for blocks in costs.values() for cost in blocks)
+    expected = sorted(a / b for a, b in zip(costs["sdk-add"], costs["aiohttp"], strict=True))[1]
+    assert turn_ratio(costs, "sdk-add", "aiohttp") == expected
