@@ -390,7 +390,7 @@ async def _chunks(raw: bytes) -> AsyncIterator[memoryview]:
         yield view[start : start + _CHUNK]
 
 
-def _body(raw: bytes | None, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+def _body(raw: bytes | None, headers: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
     """What aiohttp sends: the bytes, or a body over 1 MiB as a stream of slices of them with
     its Content-Length (so it is not sent chunked), as aiohttp asks."""
     if raw is None or len(raw) <= _STREAM_BODIES_ABOVE:

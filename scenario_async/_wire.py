@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
 from cattrs.errors import BaseValidationError
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import _errors
 from ._convert import structure
@@ -51,8 +52,16 @@ class Request(NamedTuple):
 
     method: str
     url: str
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     body: bytes | None
+
+
+#: The headers of a request with a JSON body and no others: built once, read-only, and of the
+#: type aiohttp takes as it is. A dict would be converted to it on every request, which cost
+#: about 3 % of a small add's CPU time.
+JSON_HEADERS: Mapping[str, str] = CIMultiDictProxy(
+    CIMultiDict({"Content-Type": "application/json"})
+)
 
 
 def path_segment(value: str) -> str:
@@ -135,7 +144,6 @@ def build_request(
     url = base_url + path
     if params:
         url += "?" + urlencode(params, quote_via=quote)
-    all_headers = {**headers, **extra_headers} if extra_headers else dict(headers)
     if extra_body:
         if not isinstance(body, dict):
             raise TypeError("extra_body can only extend a JSON object body")
@@ -145,8 +153,13 @@ def build_request(
         data = splice_json(body or {}, *raw_field)
     elif body is not None:
         data = dumps(body)
-    if data is not None:
-        all_headers["Content-Type"] = "application/json"
+    all_headers: Mapping[str, str]
+    if headers or extra_headers:
+        all_headers = {**headers, **(extra_headers or {})}
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+    else:
+        all_headers = {} if data is None else JSON_HEADERS
     return Request(method, url, all_headers, data)
 
 

@@ -20,6 +20,7 @@ from scenario_async import (
     UnprocessableEntityError,
 )
 from scenario_async._wire import (
+    JSON_HEADERS,
     MAX_BACKOFF,
     build_request,
     error_from_response,
@@ -87,6 +88,20 @@ def test_build_request_without_a_body_sends_no_content_type() -> None:
     request = build_request("GET", "https://h/v1", "/models/m", headers=HEADERS)
     assert request.body is None
     assert "Content-Type" not in request.headers
+
+
+def test_json_bodies_without_extra_headers_share_one_read_only_header_mapping() -> None:
+    """Built once and handed to aiohttp as is; nobody can change it for later requests."""
+    first = build_request("POST", "https://h", "/a", headers={}, body={"a": "b"})
+    second = build_request("PUT", "https://h", "/b", headers={}, body={})
+    assert first.headers is second.headers is JSON_HEADERS
+    assert dict(JSON_HEADERS) == {"Content-Type": "application/json"}
+    with pytest.raises(TypeError):
+        first.headers["X-Trace"] = "1"  # type: ignore[index]
+    traced = build_request("POST", "https://h", "/a", headers={}, body={}, extra_headers=HEADERS)
+    assert dict(traced.headers) == {**HEADERS, "Content-Type": "application/json"}
+    assert dict(JSON_HEADERS) == {"Content-Type": "application/json"}
+    assert build_request("GET", "https://h", "/a", headers={}).headers == {}
 
 
 def test_extra_body_cannot_extend_an_array_body() -> None:
