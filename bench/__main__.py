@@ -122,12 +122,14 @@ def take_turns(
 ) -> dict[str, list[float]]:
     """CPU µs per request of each variant, block after block, the variants taking turns.
 
-    All the clients start against one server, then each runs one block of 250 requests while
-    the others wait, round after round (in reverse order every other round). This machine's
-    speed changes for seconds at a time, by up to 2x; blocks of the same round are a fraction
-    of a second apart, so they see the same machine, and their ratio cancels its state.
+    All the clients start against one server, then each takes its turn while the others wait,
+    round after round (in reverse order every other round). This machine's speed changes for
+    seconds at a time, by up to 2x; the turns of one round are a fraction of a second apart,
+    so they see the same machine, and their ratio cancels its state. A turn is two blocks of
+    250 requests, of which the second is kept: the first warms the caches that the other
+    clients' turns have cooled (kept, it favoured whichever client ran twice in a row).
     """
-    n = (blocks + 1) * BLOCK  # the first block (connections, first use of the code) is not kept
+    n = (2 * blocks + 1) * BLOCK  # and a first block: connections, first use of the code
     costs: dict[str, list[float]] = {v: [] for v in variants}
     with server(0.0) as url:
         arguments = [url, str(n), str(concurrency), spec, "turns"]
@@ -148,6 +150,8 @@ def take_turns(
             for round_number in range(blocks):
                 order = variants if round_number % 2 == 0 else variants[::-1]
                 for variant in order:
+                    _go_on(clients[variant])
+                    _block_of(clients[variant])  # warming up
                     _go_on(clients[variant])
                     costs[variant].append(_block_of(clients[variant]))
             for client in clients.values():

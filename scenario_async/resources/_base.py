@@ -35,8 +35,10 @@ NO_OPTIONS = RequestOptions()
 
 def query(project_id: str | None, original_assets: bool | None = None) -> dict[str, Any]:
     """The query every endpoint takes (``projectId``), plus ``originalAssets`` where it applies."""
+    if project_id is None and original_assets is None:
+        return {}  # the usual case: nothing to check, and nothing for the request builder to do
     check_query(project_id, original_assets)
-    params: dict[str, Any] = {}  # usually empty: then the request builder has nothing to do
+    params: dict[str, Any] = {}
     if project_id is not None:
         params["projectId"] = project_id
     if original_assets is not None:
