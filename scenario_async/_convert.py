@@ -177,7 +177,7 @@ def _attrs_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
 
     cattrs' own generated function gathers keyword arguments for ``cls(**kwargs)``, and a
     frozen class's ``__init__`` then sets each field through a bound ``object.__setattr__``:
-    for the add answer that was half of the SDK's parsing cost. Skipping ``__init__`` is
+    for the add answer that was two thirds of the SDK's parsing cost. Skipping ``__init__`` is
     sound only for plain classes, which ``_check_plain`` makes sure every answer class is.
     """
     attrs.resolve_types(cls)
