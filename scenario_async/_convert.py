@@ -183,7 +183,8 @@ def _attrs_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
     attrs.resolve_types(cls)
     fields = attrs.fields(cls)
     _check_plain(cls, fields)
-    known = frozenset(to_wire_name(f) for f in fields if f.name != "extra")
+    names = wire_names(cls)
+    known = frozenset(names.values())
     namespace: dict[str, Any] = {
         "new": object.__new__,
         "cls": cls,
@@ -210,7 +211,7 @@ def _attrs_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
                 f"        {setter}(obj, {{k: v for k, v in o.items() if k not in known}})",
             ]
             continue
-        wire = to_wire_name(field)
+        wire = names[field.name]
         if field.default is not attrs.NOTHING and _optional_of(field.type) is str:
             # The commonest field by far: usually present, usually a str; checked inline.
             lines += [
