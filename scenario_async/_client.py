@@ -10,7 +10,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -271,13 +271,15 @@ class AsyncScenario:
         body: Any = None,
         raw_field: tuple[str, Sequence[bytes]] | None = None,
         idempotent: bool = True,
+        on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> Any:
         """Send one call, retrying what is safe to retry, and parse its answer.
 
         A request that is not ``idempotent`` (adding an image, uploading an asset) is only
         retried when the server cannot have acted on it: the connection was never made, or
         the server answered 429. Any other failure is raised at once, since repeating it
-        could store the same image twice.
+        could store the same image twice. ``on_headers`` is given the headers of the answer
+        that succeeded (the server's ``Date``, for one).
         """
         request = _wire.build_request(
             method,
@@ -328,6 +330,8 @@ class AsyncScenario:
                         else:
                             if logging_on:
                                 _log(method, path, status, attempt, started)
+                            if on_headers is not None:
+                                on_headers(response.headers)
                             return result
                     else:
                         error = _wire.error_from_response(
