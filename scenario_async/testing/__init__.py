@@ -8,15 +8,16 @@ With pytest, the ``fake_scenario`` fixture (installed with the package) serves o
 """
 
 from ._app import RecordedRequest
-from ._faults import FAULT_KINDS, FaultPlan
+from ._faults import FAULT_KINDS, MIXED_KINDS, FaultPlan
 from ._images import make_png
 from ._server import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeScenario
-from ._state import FakeAsset, FakeModel, FakeTrainingImage
+from ._state import FakeAsset, FakeModel, FakeTrainingImage, tidy_name
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_API_SECRET",
     "FAULT_KINDS",
+    "MIXED_KINDS",
     "FakeAsset",
     "FakeModel",
     "FakeScenario",
@@ -24,4 +25,5 @@ __all__ = [
     "FaultPlan",
     "RecordedRequest",
     "make_png",
+    "tidy_name",
 ]

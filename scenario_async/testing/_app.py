@@ -16,7 +16,7 @@ import attrs
 from aiohttp import web
 
 from ._faults import AFTER_STORE, Fault, FaultPlan
-from ._state import FakeModel, FakeTrainingImage, TrainingRun, iso_now, new_id
+from ._state import FakeModel, FakeTrainingImage, TrainingRun, iso_now, new_id, tidy_name
 
 if TYPE_CHECKING:
     from ._server import FakeScenario
@@ -121,13 +121,17 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         fault = plan.draw(request.method) if plan is not None else None
         if plan is not None and fault is not None:
             fake.faults_injected[fault] += 1
-            if fault not in AFTER_STORE:
+            if fault == "store_late":
+                # Read the body now: the client may be gone by the time the work is done.
+                await request.read()
+                await asyncio.sleep(plan.slow_seconds)
+            elif fault not in AFTER_STORE:
                 return _fault_answer(fault, plan)
         try:
             response = await handler(request)
         except _Abort as abort:
             return abort.response
-        if plan is not None and fault is not None:
+        if plan is not None and fault is not None and fault in AFTER_STORE:
             return await _after_store(request, fault, plan, response)
         return response
     finally:
@@ -226,6 +230,8 @@ def _image_from_body(request: web.Request, body: dict[str, Any]) -> list[FakeTra
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         _error(400, "name must be a string")
+    if name is not None and fake.tidy_names:
+        name = tidy_name(name)
     return [
         FakeTrainingImage(
             id=new_id("asset"),
@@ -397,6 +403,8 @@ async def _upload_asset(request: web.Request) -> web.Response:
     if not isinstance(name, str) or not name:
         _error(400, "name is required")
     content, mime = _decode_image(body.get("image"), "image")
+    if fake.tidy_names:
+        name = tidy_name(name)
     asset = fake.state.add_asset_from_bytes(content, name=name, mime_type=mime)
     return web.json_response(
         {

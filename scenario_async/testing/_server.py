@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from types import TracebackType
@@ -16,7 +17,7 @@ from .._client import AsyncScenario
 from ..sync import Scenario
 from ._app import RecordedRequest, build_app
 from ._faults import FaultPlan
-from ._state import FakeAsset, FakeModel, FakeState, FakeTrainingImage, iso_now, new_id
+from ._state import FakeAsset, FakeModel, FakeState, FakeTrainingImage, iso_now, new_id, tidy_name
 
 __all__ = ["FakeScenario"]
 
@@ -34,6 +35,10 @@ class FakeScenario:
     Training runs follow the clock: ``queue_duration`` seconds queued, then
     ``training_duration`` seconds running with rising progress, then ``trained`` (or
     ``failed`` for a model seeded with ``training_outcome="failed"``).
+
+    ``tidy_names=True`` stores every training-image and asset name as the service may:
+    Unicode NFC, surrounding spaces trimmed (see ``tidy_name``), and answers with the tidied
+    name, so that tests can check a client that matches names finds its own uploads.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class FakeScenario:
         record_requests: bool = True,
         faults: FaultPlan | None = None,
         keepalive_timeout: float = 75.0,
+        tidy_names: bool = False,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -66,6 +72,8 @@ class FakeScenario:
         self.faults = faults
         #: Seconds an idle keep-alive connection stays open before the server closes it.
         self.keepalive_timeout = keepalive_timeout
+        #: Store names tidied (NFC, stripped), as the service may; may be changed at any time.
+        self.tidy_names = tidy_names
         #: How many faults of each kind were injected.
         self.faults_injected: Counter[str] = Counter()
         self.state = FakeState()
@@ -143,14 +151,35 @@ class FakeScenario:
 
     def add_asset(self, content: bytes = b"", *, name: str = "asset.png") -> FakeAsset:
         """An existing asset, to be added to models by id."""
+        name = tidy_name(name) if self.tidy_names else name
         return self.state.add_asset_from_bytes(content, name=name, mime_type="image/png")
 
-    def add_training_image(self, model_id: str, *, name: str = "seed.png") -> FakeTrainingImage:
+    def add_training_image(
+        self, model_id: str, *, name: str = "seed.png", content: bytes | None = None
+    ) -> FakeTrainingImage:
+        """A training image already on the model (the model is made if need be), as an earlier
+        upload left it. With ``content``, its sha256 and size are kept, so a test can seed an
+        older image of the same name and other (or the same) bytes than the one it uploads."""
         model = self.state.models.get(model_id) or self.add_model(model_id)
-        image = FakeTrainingImage(id=new_id("asset"), name=name, created_at=iso_now())
+        image = FakeTrainingImage(
+            id=new_id("asset"),
+            name=tidy_name(name) if self.tidy_names else name,
+            created_at=iso_now(),
+        )
+        if content is not None:
+            image.sha256 = hashlib.sha256(content).hexdigest()
+            image.size = len(content)
         model.training_images.append(image)
         return image
 
     def training_images(self, model_id: str) -> list[FakeTrainingImage]:
         model = self.state.models.get(model_id)
         return list(model.training_images) if model else []
+
+    def stored_contents(self, model_id: str) -> Counter[str]:
+        """How many times each content (sha256 hex) is stored on the model: the check of
+        exactly-once is ``all(n == 1 for n in fake.stored_contents(m).values())``. Images
+        seeded without ``content`` have no hash and are left out."""
+        model = self.state.models.get(model_id)
+        images = model.training_images if model else []
+        return Counter(image.sha256 for image in images if image.sha256 is not None)

@@ -6,12 +6,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
-__all__ = ["FakeAsset", "FakeModel", "FakeState", "FakeTrainingImage", "TrainingRun", "new_id"]
+__all__ = [
+    "FakeAsset",
+    "FakeModel",
+    "FakeState",
+    "FakeTrainingImage",
+    "TrainingRun",
+    "new_id",
+    "tidy_name",
+]
 
 
 def new_id(prefix: str) -> str:
@@ -20,6 +29,12 @@ def new_id(prefix: str) -> str:
 
 def iso_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def tidy_name(name: str) -> str:
+    """A name as the service may store it: Unicode NFC, surrounding spaces trimmed. A client
+    that compares names must compare them this way, or it misses its own earlier uploads."""
+    return unicodedata.normalize("NFC", name).strip()
 
 
 @attrs.define
