@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, Task, TaskID
     from rich.text import Text
 
-__all__ = ["main"]
+__all__ = ["default_journal_path", "main"]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -79,7 +82,18 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     upload.add_argument("--concurrency", type=int, default=8)
     upload.add_argument("--preset", choices=["default", "style", "subject"])
-    upload.add_argument("--journal", type=Path, help="record what landed; re-runs skip it")
+    where = upload.add_mutually_exclusive_group()
+    where.add_argument(
+        "--journal",
+        type=Path,
+        metavar="FILE",
+        help="the journal file (default: one per API and model in the user's state directory)",
+    )
+    where.add_argument(
+        "--no-journal",
+        action="store_true",
+        help="keep no journal: a re-run sends everything again",
+    )
     upload.add_argument(
         "--via-assets", action="store_true", help="upload as assets first, then attach by id"
     )
@@ -149,15 +163,85 @@ def _out(args: argparse.Namespace, data: Any, human: Any) -> None:
         Console().print(human)
 
 
-def _walk(paths: Sequence[Path]) -> Iterator[Path]:
-    """Files as given, and image files found under directories, in a stable order."""
+def _walk(paths: Sequence[Path], repeats: list[Path] | None = None) -> Iterator[Path]:
+    """Files as given, and image files found under directories, in a stable order. A file
+    reached twice (given twice, given with its folder, or by two paths that resolve to it) is
+    one item, kept where first seen, so it is not uploaded twice; the later paths are
+    appended to ``repeats``."""
+    seen: set[Path] = set()
+
+    def first_time(path: Path) -> bool:
+        key = path.resolve()
+        if key in seen:
+            if repeats is not None:
+                repeats.append(path)
+            return False
+        seen.add(key)
+        return True
+
     for path in paths:
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.is_file() and found.suffix.lower() in IMAGE_SUFFIXES:
+                if found.is_file() and found.suffix.lower() in IMAGE_SUFFIXES and first_time(found):
                     yield found
-        else:
+        elif first_time(path):
             yield path
+
+
+#: Names Windows keeps for devices, whatever the extension: a journal must not be called so.
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+)
+
+
+def default_journal_path(
+    base_url: str,
+    model_id: str,
+    *,
+    platform: str = sys.platform,
+    environ: Mapping[str, str] = os.environ,
+    home: Path | None = None,
+) -> Path:
+    """Where ``upload`` keeps its journal unless told otherwise, so that a plain re-run skips
+    what landed: one file per API (the first 16 hex digits of the sha256 of ``base_url``) and
+    model, under ``$XDG_STATE_HOME`` (when set to an absolute path, on any system) or the
+    system's own place (``~/.local/state``, ``~/Library/Application Support`` on macOS,
+    ``%LOCALAPPDATA%`` on Windows), in ``scenario-async/journals``."""
+    home = Path.home() if home is None else home
+    xdg = environ.get("XDG_STATE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        root = Path(xdg)
+    elif platform == "win32":
+        root = Path(environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif platform == "darwin":
+        root = home / "Library" / "Application Support"
+    else:
+        root = home / ".local" / "state"
+    api = hashlib.sha256(base_url.encode()).hexdigest()[:16]
+    return root / "scenario-async" / "journals" / api / f"{_file_stem(model_id)}.jsonl"
+
+
+def _file_stem(model_id: str) -> str:
+    """``model_id`` as a file name on any system: letters, digits and ``_.-~`` kept, anything
+    else as ``%XX`` (so two ids never share a file), a device name of Windows escaped, a very
+    long id cut and completed by its hash."""
+    stem = urllib.parse.quote(model_id, safe="")
+    if stem.partition(".")[0].upper() in _WINDOWS_DEVICES:
+        stem = f"%{ord(stem[0]):02X}{stem[1:]}"
+    if len(stem) > 150:
+        stem = f"{stem[:120]}-{hashlib.sha256(model_id.encode()).hexdigest()[:16]}"
+    return stem
+
+
+def _journal_for(args: argparse.Namespace, base_url: str) -> Path | None:
+    """The journal ``upload`` uses (None with ``--no-journal``), its folder made, its place
+    told on stderr: the user needs it to resume elsewhere or to start afresh."""
+    if args.no_journal:
+        return None
+    path: Path = args.journal or default_journal_path(base_url, args.model_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"journal: {path}", file=sys.stderr)
+    return path
 
 
 def _human_bytes(count: float) -> str:
@@ -262,6 +346,7 @@ async def _run_upload(
     description: str = "uploading",
     concurrency: int = 8,
     via_assets: bool = False,
+    journal: Path | None = None,
 ) -> BulkResult:
     total = len(sources) + len(asset_ids)
     with _UploadBar(description, total, enabled=not args.json) as bar:
@@ -273,7 +358,7 @@ async def _run_upload(
             preset=getattr(args, "preset", None),
             via_assets=via_assets,
             on_progress=bar,
-            journal=getattr(args, "journal", None),
+            journal=journal,
             project_id=args.project_id,
         )
 
@@ -294,11 +379,21 @@ def _failure_lines(result: BulkResult) -> list[str]:
 
 
 async def _upload(args: argparse.Namespace) -> int:
-    sources = list(_walk(args.paths))
+    if not args.model_id.strip():
+        raise CLIError("MODEL_ID must not be empty")
+    repeats: list[Path] = []
+    sources = list(_walk(args.paths, repeats))
     if not sources:
         raise CLIError("no image files found in the given paths")
+    if repeats:
+        print(
+            f"{len(repeats)} path(s) name a file given before (first: {repeats[0]}): "
+            "each file is uploaded once",
+            file=sys.stderr,
+        )
     started = time.monotonic()
     async with _client(args) as client:
+        journal = _journal_for(args, client.base_url)
         result = await _run_upload(
             client,
             args,
@@ -306,6 +401,7 @@ async def _upload(args: argparse.Namespace) -> int:
             sources,
             concurrency=args.concurrency,
             via_assets=args.via_assets,
+            journal=journal,
         )
     elapsed = time.monotonic() - started
     counts = result.counts()
