@@ -10,9 +10,9 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar
 
 import aiohttp
 import attrs
@@ -23,6 +23,7 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     InsecureTransportWarning,
     MissingCredentialsError,
@@ -114,6 +115,12 @@ class _Transport:
                 # Sent with every request; set once here rather than merged per request.
                 headers=self.headers,
             )
+            # aiohttp sends a GET, PUT or DELETE again, unseen, when its connection drops. That
+            # resend ignores max_retries and hides a lost answer from request(), which must see
+            # it to reconcile what the resend meets; request() retries instead. The switch is
+            # private to aiohttp (its test client uses it), hence the check.
+            if hasattr(self.session, "_retry_connection"):
+                self.session._retry_connection = False
         return self.session
 
     async def close(self) -> None:
@@ -272,6 +279,7 @@ class AsyncScenario:
         raw_field: tuple[str, Sequence[bytes]] | None = None,
         idempotent: bool = True,
         on_headers: Callable[[Mapping[str, str]], None] | None = None,
+        reconcile: Callable[[APIStatusError, float], Awaitable[Any]] | None = None,
     ) -> Any:
         """Send one call, retrying what is safe to retry, and parse its answer.
 
@@ -280,6 +288,12 @@ class AsyncScenario:
         the server answered 429. Any other failure is raised at once, since repeating it
         could store the same image twice. ``on_headers`` is given the headers of the answer
         that succeeded (the server's ``Date``, for one).
+
+        A retry can meet the consequence of an earlier attempt whose answer was lost: 409
+        "already training", 404 for an image already deleted. So when an attempt fails with
+        400, 404 or 409 after an earlier attempt's outcome was unknown (it may have reached
+        the server), the call's ``reconcile`` decides: it is given that error and the
+        ``time.monotonic()`` of the first attempt, and returns the call's result or raises.
         """
         request = _wire.build_request(
             method,
@@ -303,9 +317,15 @@ class AsyncScenario:
         logging_on = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
         transport = self._transport
+        # For reconcile: when the first attempt was sent, and whether an attempt may have
+        # reached the server without its answer reaching us.
+        first_sent = 0.0
+        maybe_done = False
         while True:
             if transport.resume_at or transport.interval:
                 await transport.wait_turn()
+            if reconcile is not None and not attempt:
+                first_sent = time.monotonic()
             started = time.perf_counter() if logging_on else 0.0
             retry_headers: Mapping[str, str] | None = None
             error: APIError
@@ -372,6 +392,11 @@ class AsyncScenario:
                 retryable, status = idempotent, "connection-error"
             if logging_on:
                 _log(method, path, status, attempt, started)
+            if reconcile is not None:
+                if maybe_done and _met_consequence(error):
+                    logger.info("checking whether an earlier %s %s took effect", method, path)
+                    return await reconcile(error, first_sent)
+                maybe_done = maybe_done or _outcome_unknown(error)
             if not retryable or attempt >= self.max_retries:
                 raise error
             delay = _wire.retry_delay(attempt, retry_headers)
@@ -408,6 +433,20 @@ def _parsed_url(url: str) -> yarl.URL:
     """The URL object of a percent-encoded URL. Cached, as the same few URLs come back on every
     call: yarl caches too, but behind code that costs three times a hit here."""
     return yarl.URL(url, encoded=True)
+
+
+def _outcome_unknown(error: APIError) -> bool:
+    """Whether a failed attempt may have reached the server and done its work."""
+    if isinstance(error, APIConnectionError):
+        return error.sent
+    if isinstance(error, APIStatusError):
+        return error.status_code >= 500
+    return isinstance(error, APIResponseValidationError)
+
+
+def _met_consequence(error: APIError) -> TypeGuard[APIStatusError]:
+    """Whether an answer is what a retry meets when an earlier attempt did the work."""
+    return isinstance(error, APIStatusError) and error.status_code in (400, 404, 409)
 
 
 def _is_loopback(host: str | None) -> bool:

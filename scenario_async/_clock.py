@@ -8,6 +8,12 @@ answer, truncated to the second, so it is a lower bound of the server's clock at
 the client received it. Counting back from there by the client's own elapsed time gives a
 lower bound of the server's clock when the call started. Anything created before that bound
 existed before the call; anything the call created is at or after it.
+
+That holds for one clock. The service runs on many servers: the one that answered the read
+(and wrote its ``Date``) may not be the one that stored the resource (and wrote its
+``createdAt``), and their clocks differ a little. ``CLOCK_MARGIN`` widens the bound by that
+difference: a resource counts as made by the call when its ``createdAt`` is at or after
+``lower_bound(started) - CLOCK_MARGIN``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["ServerClock", "parse_created_at"]
+__all__ = ["CLOCK_MARGIN", "ServerClock", "parse_created_at"]
+
+#: The most two of the service's servers' clocks are assumed to differ. Servers kept in step by
+#: NTP agree within milliseconds; 2 s leaves room for one that drifted well beyond that. Were a
+#: clock off by more, a resource the call made could be taken for an older one and the call's
+#: error raised. The cost runs the other way: something made up to 2 s before the call (up to
+#: 1 s more, as ``Date`` is truncated to the second) is taken for the call's own.
+CLOCK_MARGIN = timedelta(seconds=2)
 
 
 def parse_created_at(value: object) -> datetime | None:

@@ -15,6 +15,7 @@ from .._wire import path_segment
 from ..types.models import Model, ModelRetrieveResponse, ModelStatus
 from ..types.parameters import TrainingParameters
 from ..types.train import TrainResponse
+from . import _reconcile
 from ._base import AsyncResource, options, query
 
 __all__ = ["AsyncTrain", "parameters_to_wire"]
@@ -43,6 +44,10 @@ class AsyncTrain(AsyncResource):
 
         ``dry_run=True`` (or ``"api"``) asks for the cost instead; the answer then has
         ``creative_units_cost`` and no job. ``training_images_count`` is for dry runs only.
+
+        When a retry after a lost answer meets 409 "already training", the run is checked:
+        if its job was created after this call started, this call started it, and that job
+        and model are the answer (the cost fields are then None). See docs/reliability.md.
         """
         model = path_segment(check_id("model_id", model_id))
         params = query(project_id, original_assets)
@@ -60,6 +65,10 @@ class AsyncTrain(AsyncResource):
             if "dryRun" not in params:
                 raise ValueError("training_images_count is only accepted with dry_run")
             params["trainingImagesCount"] = training_images_count
+        # A dry run stores nothing: it has no lost answer to reconcile, and is just retried.
+        reconcile = (
+            None if "dryRun" in params else _reconcile.trigger(self._client, model_id, project_id)
+        )
         body: dict[str, Any] = {}
         if parameters is not None:
             body["parameters"] = parameters_to_wire(parameters)
@@ -70,6 +79,7 @@ class AsyncTrain(AsyncResource):
             options=options(extra_headers, extra_query, extra_body, timeout),
             query=params,
             body=body,
+            reconcile=reconcile,
         )
         return result
 
@@ -85,7 +95,11 @@ class AsyncTrain(AsyncResource):
         timeout: Timeout | None = None,
     ) -> ModelRetrieveResponse:
         """Act on a training run; ``"cancel"`` is the only action. Safe to repeat, so
-        retried like a read."""
+        retried like a read.
+
+        When a retry after a lost answer meets "not training" (400 or 409), the model is
+        read: ``training-canceled`` means the cancel took effect, and that is the answer.
+        """
         model = path_segment(check_id("model_id", model_id))
         result: ModelRetrieveResponse = await self._client.request(
             "POST",
@@ -94,6 +108,7 @@ class AsyncTrain(AsyncResource):
             options=options(extra_headers, extra_query, extra_body, timeout),
             query=query(project_id),
             body={"action": check_choice("action", action, _ACTIONS)},
+            reconcile=_reconcile.cancel(self._client, model_id, project_id),
         )
         return result
 

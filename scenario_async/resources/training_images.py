@@ -26,6 +26,7 @@ from ..types.training_images import (
     TrainingImageReplacePairsResponse,
     TrainingImageReplaceResponse,
 )
+from . import _reconcile
 from ._base import NO_OPTIONS, AsyncResource, options, query
 
 __all__ = ["AsyncTrainingImages"]
@@ -156,7 +157,12 @@ class AsyncTrainingImages(AsyncResource):
         extra_body: Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
     ) -> TrainingImageReplaceResponse:
-        """Replace one training image with new content, given as for ``add``."""
+        """Replace one training image with new content, given as for ``add``.
+
+        When a retry after a lost answer meets 404 (the service may give the replacement a
+        new id), the model is read: if the old image is gone and exactly one image (of the
+        sent ``name``, if any) was created since this call started, that image is the answer.
+        """
         model = path_segment(check_id("model_id", model_id))
         image = path_segment(check_id("training_image_id", training_image_id))
         fields, raw_data = image_body(
@@ -170,6 +176,9 @@ class AsyncTrainingImages(AsyncResource):
             query=query(project_id, original_assets),
             body=fields,
             raw_field=None if raw_data is None else ("data", (raw_data,)),
+            reconcile=_reconcile.replace(
+                self._client, model_id, training_image_id, fields.get("name"), project_id
+            ),
         )
         return result
 
@@ -210,7 +219,11 @@ class AsyncTrainingImages(AsyncResource):
         timeout: Timeout | None = None,
     ) -> Any:
         """Delete one training image. Returns whatever JSON the service answers, or ``None``
-        for an empty answer (the answer is not specified)."""
+        for an empty answer (the answer is not specified).
+
+        A 404 after an attempt whose answer was lost returns ``None``: the image is gone, as
+        asked. A 404 on the first attempt (no such image) still raises NotFoundError.
+        """
         model = path_segment(check_id("model_id", model_id))
         image = path_segment(check_id("training_image_id", training_image_id))
         return await self._client.request(
@@ -219,6 +232,7 @@ class AsyncTrainingImages(AsyncResource):
             cast_to=None,
             options=options(extra_headers, extra_query, extra_body, timeout),
             query=query(project_id),
+            reconcile=_reconcile.delete,
         )
 
     #: Many images at once; written in scenario_async/bulk.py on top of the calls above.

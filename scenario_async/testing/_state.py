@@ -180,6 +180,8 @@ class FakeModel:
         progress = self.training_progress(now)
         if progress is not None:
             model["trainingProgress"] = progress
+        if self.run is not None:
+            model["jobId"] = self.run.job_id
         return model
 
     def find_image(self, image_id: str) -> FakeTrainingImage | None:

@@ -223,6 +223,8 @@ class Model:
     epoch: str | None = None
     epochs: list[ModelEpoch] | None = None
     inputs: list[Input] | None = None
+    #: The job of the model's latest training run.
+    job_id: str | None = None
     model_keyword: str | None = None
     name: str | None = None
     negative_prompt_embedding: str | None = None
