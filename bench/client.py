@@ -160,11 +160,14 @@ def count_done(event: Any) -> None:
 
 
 async def sdk_add_many(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
-    from scenario_async import AsyncScenario
+    from scenario_async import AsyncScenario, Image
 
+    # One image sent N times is N items only under N names: the same content and name twice
+    # is one item, stored once.
+    named = (Image.from_data_url(u, name=f"{i}.png") for i, u in enumerate(urls))
     async with AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=url) as client:
         result = await client.models.training_images.add_many(
-            MODEL, urls or paths, concurrency=conc, on_progress=count_done
+            MODEL, named if urls else paths, concurrency=conc, on_progress=count_done
         )
         result.raise_for_failures()
 

@@ -9,31 +9,41 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 
 from aiohttp import web
 
-ANSWER = json.dumps(
-    {
-        "trainingImage": {
-            "id": "asset_GTrL3mq4SXWyMxkOHRxlpw",
-            "automaticCaptioning": "",
-            "createdAt": "2023-02-03T11:19:41.579Z",
-            "description": "",
-            "downloadUrl": "https://cdn.example/asset_GTrL3mq4SXWyMxkOHRxlpw.png",
-            "name": "image.png",
+#: The answer, cut where each one gets an id of its own: a real service never answers two
+#: adds with the same training image, and the SDK takes an answer that does for a lie.
+ANSWER_HEAD, ANSWER_TAIL = (
+    json.dumps(
+        {
+            "trainingImage": {
+                "id": "asset_GTrL3mq4SXWyMx@",
+                "automaticCaptioning": "",
+                "createdAt": "2023-02-03T11:19:41.579Z",
+                "description": "",
+                "downloadUrl": "https://cdn.example/asset_GTrL3mq4SXWyMxkOHRxlpw.png",
+                "name": "image.png",
+            }
         }
-    }
-).encode()
+    )
+    .encode()
+    .split(b"@", 1)
+)
 
 
 def build_app(latency: float) -> web.Application:
+    answered = itertools.count()
+
     async def add(request: web.Request) -> web.Response:
         async for _ in request.content.iter_any():
             pass
         if latency:
             await asyncio.sleep(latency)
-        return web.Response(body=ANSWER, content_type="application/json")
+        body = ANSWER_HEAD + str(next(answered)).encode() + ANSWER_TAIL
+        return web.Response(body=body, content_type="application/json")
 
     app = web.Application(client_max_size=64 * 1024**2)
     app.router.add_post("/v1/models/{model_id}/training-images", add)

@@ -28,6 +28,7 @@ from ._errors import (
     TrainingError,
     TrainingFailedError,
     TrainingTimeoutError,
+    UnknownOutcomeError,
     UnprocessableEntityError,
 )
 from ._version import __version__
@@ -73,6 +74,7 @@ __all__ = [
     "TrainingParameters",
     "TrainingTimeoutError",
     "UnknownOutcome",
+    "UnknownOutcomeError",
     "UnprocessableEntityError",
     "__version__",
 ]

@@ -51,6 +51,9 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_CONNECTION_LIMIT = 100
 
+#: How many claimed training-image ids a client remembers (about 8 MiB at the most).
+_MAX_CLAIMS = 65_536
+
 #: A number of seconds for the whole request, or an aiohttp ClientTimeout for finer control.
 Timeout = float | aiohttp.ClientTimeout
 #: What an add does when it cannot tell whether the image was stored (docs/reliability.md).
@@ -86,6 +89,18 @@ class _Transport:
         #: Seconds between request starts under a client-side rate limit (0: no limit).
         self.interval = 0.0
         self._next_start = 0.0
+        #: Training images this client's adds were answered with, oldest first: never taken
+        #: for another add's image after a lost answer (docs/reliability.md). Bounded.
+        self._claimed: dict[str, None] = {}
+
+    def claim(self, image_id: str | None) -> None:
+        if image_id:
+            self._claimed[image_id] = None
+            if len(self._claimed) > _MAX_CLAIMS:
+                del self._claimed[next(iter(self._claimed))]
+
+    def claimed(self, image_id: str | None) -> bool:
+        return image_id in self._claimed
 
     async def wait_turn(self) -> None:
         """Wait out a shared 429 pause and keep under the rate limit, if either applies."""

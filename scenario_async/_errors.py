@@ -24,7 +24,9 @@ __all__ = [
     "TrainingError",
     "TrainingFailedError",
     "TrainingTimeoutError",
+    "UnknownOutcomeError",
     "UnprocessableEntityError",
+    "may_have_acted",
 ]
 
 
@@ -138,6 +140,19 @@ class InternalServerError(APIStatusError):
     """500 and above, including proxies' HTML error pages."""
 
 
+class UnknownOutcomeError(ScenarioError):
+    """A write whose answer was lost, and whose effect the SDK could not establish from the
+    model: it may or may not have happened, and sending it again could do it twice.
+
+    ``candidates`` are the ids of the training images that could be its result; the lost
+    answer's error is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, candidates: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
 class TrainingError(ScenarioError):
     """A training run did not end ``trained``; ``model`` is the model as last seen."""
 
@@ -156,6 +171,17 @@ class TrainingCanceledError(TrainingError):
 
 class TrainingTimeoutError(TrainingError, TimeoutError):
     """``train.wait`` gave up before the run ended; the run itself goes on."""
+
+
+def may_have_acted(error: APIError) -> bool:
+    """Whether a failed write may have taken effect all the same: it may have reached the
+    server and its answer was lost (a timeout or a connection broken after sending, a 5xx,
+    an unreadable 2xx). A 4xx, or a connection never made, surely did nothing."""
+    if isinstance(error, APIConnectionError):
+        return error.sent
+    if isinstance(error, APIStatusError):
+        return error.status_code >= 500
+    return isinstance(error, APIResponseValidationError)
 
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {

@@ -1,34 +1,48 @@
-"""add_many: many training images with bounded concurrency, 10-id batches, a journal to
-resume from, progress events, and one honest outcome per input.
+"""add_many: many training images with bounded concurrency, 10-id batches, a write-ahead
+journal to resume from, progress events, and one honest outcome per input.
 
 It is a small engine on top of the single calls (``add`` and ``assets.upload``), not a
-second HTTP path: retries, timeouts and errors behave exactly as they do for one call.
+second HTTP path: retries, timeouts and errors behave exactly as they do for one call. What
+it adds is identity: an item is its content and its stored name, every training image the
+run finds or is answered with is claimed by exactly one item, and no two requests whose
+results could be confused are ever in flight together. docs/reliability.md states the rules.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
+import contextlib
 import os
 import time
 from collections.abc import (
     AsyncIterable,
+    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
     Iterator,
     Sequence,
 )
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import anyio
+import attrs
 from attrs import define, field, frozen
 
-from ._errors import NotFoundError, ScenarioError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ScenarioError,
+    UnknownOutcomeError,
+    may_have_acted,
+)
 from ._validate import MAX_ASSET_IDS, check_choice, check_id, check_query
 from .images import Image
+from .journal import Journal, stored_name
 from .types.training_images import Preset, TrainingImage
 
 if TYPE_CHECKING:
@@ -36,18 +50,33 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_CONCURRENCY",
+    "BulkAbortedError",
     "BulkResult",
     "BulkUploadError",
     "ImageSource",
-    "Journal",
     "Outcome",
+    "OutcomeStatus",
+    "ProgressCallbackError",
     "ProgressEvent",
     "add_many",
 ]
 
 #: What ``add_many`` accepts per image: an Image, a file path, or a data-URL string.
 ImageSource: TypeAlias = "Image | str | os.PathLike[str]"
-ProgressKind = Literal["started", "item_done", "item_failed", "item_skipped", "finished"]
+ProgressKind = Literal[
+    "started",
+    "item_done",
+    "item_failed",
+    "item_skipped",
+    "item_duplicate",
+    "item_not_attempted",
+    "finished",
+]
+#: What became of one input: ``sent`` (stored by this run), ``already_there`` (an earlier
+#: run stored it, says the journal or the model), ``duplicate`` (the same item as an earlier
+#: input, stored once), ``failed``, ``not_attempted`` (the run was stopped before it).
+OutcomeStatus = Literal["sent", "already_there", "duplicate", "failed", "not_attempted"]
+Dedupe = Literal["item", "content"]
 
 T = TypeVar("T")
 
@@ -61,7 +90,9 @@ class ProgressEvent:
 
     ``started`` carries ``total`` (``None`` when the input has no length); ``item_done``
     carries the ``bytes`` sent for that item; ``item_failed`` its ``error``; ``item_skipped``
-    is an item the journal says already landed; ``finished`` ends the run.
+    is an item an earlier run already stored; ``item_duplicate`` an input that repeats an
+    earlier one; ``item_not_attempted`` an item left out because the run was stopped;
+    ``finished`` ends the run.
     """
 
     kind: ProgressKind
@@ -76,32 +107,69 @@ class ProgressEvent:
 class Outcome:
     """The fate of one input. ``training_image`` is set for a direct add; items attached in
     10-id batches (asset ids) carry their ``asset_id`` instead, since the API answers one
-    training image per batch."""
+    training image per batch. ``name`` is the stored name and ``sha256`` the content's hash
+    (both None for an input that could not be read, or for a bare asset id)."""
 
     index: int
     source: Any
+    status: OutcomeStatus = "sent"
     training_image: TrainingImage | None = None
     error: BaseException | None = None
     asset_id: str | None = None
-    #: True when the journal showed the item had already landed, so nothing was sent.
-    skipped: bool = False
+    name: str | None = None
+    sha256: str | None = None
+    #: For a ``duplicate``: the index of the input it repeats (None when that was stored by
+    #: an earlier run).
+    duplicate_of: int | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        """Whether the input is on the model: sent, already there, or a duplicate of one
+        that is."""
+        return self.error is None and self.status != "not_attempted"
+
+    @property
+    def skipped(self) -> bool:
+        """True when an earlier run had stored the item, so nothing was sent."""
+        return self.status == "already_there"
 
 
 class BulkUploadError(ScenarioError):
     """Raised by ``BulkResult.raise_for_failures()``; ``result`` holds every outcome."""
 
-    def __init__(self, result: BulkResult) -> None:
+    def __init__(self, result: BulkResult, message: str | None = None) -> None:
         failed = result.failed
         lines = [f"  {o.source}: {type(o.error).__name__}: {o.error}" for o in failed[:10]]
         more = f"\n  ... and {len(failed) - 10} more" if len(failed) > 10 else ""
         super().__init__(
-            f"{len(failed)} of {len(result)} images failed:\n" + "\n".join(lines) + more
+            message or f"{len(failed)} of {len(result)} images failed:\n" + "\n".join(lines) + more
         )
         self.result = result
+
+
+class BulkAbortedError(BulkUploadError):
+    """The run was stopped early by a failure that is not an item's own (credentials
+    refused, permission denied, the API unreachable): sending the rest would only fail the
+    same way. ``reason`` is that failure; ``result`` has an outcome for every input, the
+    ones never sent ``not_attempted``. Run again (with the journal) once it is mended."""
+
+    def __init__(self, result: BulkResult, reason: BaseException) -> None:
+        left = sum(1 for o in result if o.status == "not_attempted")
+        super().__init__(
+            result,
+            f"the upload was stopped: {type(reason).__name__}: {reason}; "
+            f"{left} of {len(result)} items were not attempted",
+        )
+        self.reason = reason
+
+
+class ProgressCallbackError(BulkUploadError):
+    """``on_progress`` raised. The run went on to the end without calling it again, since a
+    callback's failure says nothing about the images; ``result`` has every outcome and the
+    callback's exception is the ``__cause__``."""
+
+    def __init__(self, result: BulkResult) -> None:
+        super().__init__(result, "on_progress raised; the upload itself went on to the end")
 
 
 class BulkResult(Sequence[Outcome]):
@@ -121,10 +189,12 @@ class BulkResult(Sequence[Outcome]):
 
     @property
     def succeeded(self) -> list[Outcome]:
+        """Inputs that are on the model: sent, already there, or duplicates of those."""
         return [o for o in self._outcomes if o.ok]
 
     @property
     def failed(self) -> list[Outcome]:
+        """Inputs that failed or were not attempted."""
         return [o for o in self._outcomes if not o.ok]
 
     @property
@@ -132,13 +202,13 @@ class BulkResult(Sequence[Outcome]):
         return [o for o in self._outcomes if o.skipped]
 
     def counts(self) -> dict[str, int]:
-        """``{"total", "succeeded", "failed", "skipped"}``; skipped items count as succeeded."""
-        return {
-            "total": len(self._outcomes),
-            "succeeded": len(self.succeeded),
-            "failed": len(self.failed),
-            "skipped": len(self.skipped),
-        }
+        """``total`` and one count per status: ``sent``, ``already_there``, ``duplicate``,
+        ``failed``, ``not_attempted``."""
+        counts = dict.fromkeys(("sent", "already_there", "duplicate", "failed"), 0)
+        counts["not_attempted"] = 0
+        for outcome in self._outcomes:
+            counts["failed" if outcome.error is not None else outcome.status] += 1
+        return {"total": len(self._outcomes), **counts}
 
     def raise_for_failures(self) -> BulkResult:
         """Raise BulkUploadError if any item failed; return self otherwise."""
@@ -151,68 +221,25 @@ class BulkResult(Sequence[Outcome]):
         return f"BulkResult({counts})"
 
 
-class Journal:
-    """A JSON-lines record of what landed, keyed by model and content hash (or asset id).
-
-    Each line is written whole and flushed after its item landed, so a crash or Ctrl-C leaves
-    at worst one unreadable last line, which is ignored on the next run.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], model_id: str) -> None:
-        self.path = Path(path)
-        self.model_id = model_id
-        self._landed: dict[str, dict[str, Any]] = {}
-        self._assets: dict[str, str] = {}
-        #: True when an earlier run on this model left entries: this run resumes it.
-        self.resumed = False
-        if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(entry, dict) or entry.get("model") != model_id:
-                    continue
-                self.resumed = True
-                if entry.get("stage") == "asset":
-                    self._assets[entry["key"]] = entry["assetId"]
-                else:
-                    self._landed[entry["key"]] = entry
-        self._file = self.path.open("a", encoding="utf-8")
-
-    def landed(self, key: str) -> dict[str, Any] | None:
-        return self._landed.get(key)
-
-    def uploaded_asset(self, key: str) -> str | None:
-        """The asset an earlier run uploaded for this content but did not attach."""
-        return self._assets.get(key)
-
-    def record(self, key: str, *, stage: str = "landed", **fields: Any) -> None:
-        entry = {"model": self.model_id, "key": key, "stage": stage, **fields}
-        self._file.write(json.dumps(entry) + "\n")
-        self._file.flush()
-        if stage == "asset":
-            self._assets[key] = fields["assetId"]
-        else:
-            self._landed[key] = entry
-
-    def close(self) -> None:
-        self._file.close()
-
-
 def _as_image(source: Any, index: int) -> Image:
     if isinstance(source, Image):
         return source
     if isinstance(source, str) and source.startswith("data:"):
-        mime = source[5 : source.find(";")] if ";" in source else ""
-        extension = mime.rpartition("/")[2] or "img"
-        return Image.from_data_url(source, name=f"image-{index}.{extension}")
+        # Named once its content is hashed (see _Run.prepare_image), never by position.
+        return Image.from_data_url(source, name="-")
     if isinstance(source, (str, os.PathLike)):
         return Image.from_path(source)
     raise TypeError(
         f"images[{index}] must be an Image, a path or a data-URL string, "
         f"got {type(source).__name__}"
     )
+
+
+def content_name(digest: str, data_url_head: bytes) -> str:
+    """The name of a nameless data URL: ``image-<12 hex of its SHA-256>.<type>``, the same
+    for the same content in every run."""
+    mime = data_url_head[5 : data_url_head.find(b";")].decode("ascii")
+    return f"image-{digest[:12]}.{mime.rpartition('/')[2] or 'img'}"
 
 
 async def add_many(
@@ -224,6 +251,7 @@ async def add_many(
     concurrency: int = 8,
     preset: Preset | str | None = None,
     via_assets: bool = False,
+    dedupe: Dedupe = "item",
     on_progress: Callable[[ProgressEvent], None] | None = None,
     journal: str | os.PathLike[str] | None = None,
     original_assets: bool | None = None,
@@ -234,13 +262,18 @@ async def add_many(
     ``images`` (any iterable or async iterable of ``Image``, paths or data-URL strings)
     are pulled one by one and read just ahead of sending: at most ``2 * concurrency + 1``
     are held at once, so memory depends on ``concurrency``, not on how many images there
-    are. ``asset_ids`` are added in
-    batches of ten. ``via_assets=True`` uploads each image as an asset first, then
-    attaches the assets in batches. With ``journal`` (a file path), what landed is
-    recorded and a re-run skips it.
+    are. ``asset_ids`` are added in batches of ten. ``via_assets=True`` uploads each image
+    as an asset first, then attaches the assets in batches.
 
-    Returns one Outcome per input, in input order; a failed item never stops the
-    others. Call ``.raise_for_failures()`` on the result to turn failures into an error.
+    An item is its content and its stored name: the same content under two names is stored
+    twice, and an input equal to an earlier one is reported ``duplicate`` (with
+    ``dedupe="content"``, any input whose content was already given is). With ``journal``
+    (a file path), what is about to be sent and what became of it is recorded, and a re-run
+    sends nothing that landed. docs/bulk-upload.md has the details.
+
+    Returns one Outcome per input, in input order; a failed item never stops the others.
+    Raises BulkAbortedError when credentials are refused or the API is unreachable, and
+    ProgressCallbackError when ``on_progress`` raised; both carry the result.
     """
     # This function is the method AsyncTrainingImages.add_many: ``resource`` is its self.
     check_id("model_id", model_id)
@@ -251,6 +284,7 @@ async def add_many(
     preset_value = (
         None if preset is None else check_choice("preset", preset, [p.value for p in Preset])
     )
+    check_choice("dedupe", dedupe, ("item", "content"))
     if isinstance(images, (str, bytes, os.PathLike, Image)):
         raise TypeError("images must be an iterable of images, not a single image")
     ids: list[str] = []
@@ -261,10 +295,6 @@ async def add_many(
     check_query(project_id, original_assets)
     total = len(images) + len(ids) if isinstance(images, Sequence) else None
 
-    def emit(event: ProgressEvent) -> None:
-        if on_progress is not None:
-            on_progress(event)
-
     run = _Run(
         resource,
         model_id,
@@ -272,24 +302,28 @@ async def add_many(
         original_assets,
         project_id,
         via_assets,
-        Journal(journal, model_id) if journal is not None else None,
-        emit,
+        dedupe,
+        Journal.open(journal, model_id),
+        on_progress,
         concurrency,
     )
-    emit(ProgressEvent("started", total=total))
     try:
-        if run.journal is not None and run.journal.resumed:
-            await run.find_unrecorded()
+        run.emit(ProgressEvent("started", total=total))
+        await run.start()
         image_count = await run.pool(images, run.prepare_image, run.send_image)
         await run.attach(
-            [(image_count + i, asset_id, asset_id) for i, asset_id in enumerate(ids)]
+            [_Attach(image_count + i, asset_id, asset_id) for i, asset_id in enumerate(ids)]
             + run.uploaded_assets
         )
     finally:
-        if run.journal is not None:
-            run.journal.close()
-    emit(ProgressEvent("finished", total=len(run.outcomes)))
-    return BulkResult([run.outcomes[i] for i in sorted(run.outcomes)])
+        run.journal.close()
+    result = run.result()
+    run.emit(ProgressEvent("finished", total=len(result)))
+    if run.aborted is not None:
+        raise BulkAbortedError(result, run.aborted) from run.aborted
+    if run.callback_error is not None:
+        raise ProgressCallbackError(result) from run.callback_error
+    return result
 
 
 @define
@@ -302,36 +336,169 @@ class _Run:
     original_assets: bool | None
     project_id: str | None
     via_assets: bool
-    journal: Journal | None
-    emit: Callable[[ProgressEvent], None]
+    dedupe: Dedupe
+    journal: Journal
+    on_progress: Callable[[ProgressEvent], None] | None
     concurrency: int
     outcomes: dict[int, Outcome] = field(factory=dict)
-    #: (index, source, asset id) of images uploaded as assets, waiting to be attached.
-    uploaded_assets: list[tuple[int, Any, str]] = field(factory=list)
-    #: Training images already on the model by name, when resuming (see find_unrecorded).
-    on_model: dict[str, TrainingImage] = field(factory=dict)
+    #: Images uploaded as assets, waiting to be attached.
+    uploaded_assets: list[_Attach] = field(factory=list)
+    #: What the model held when this run started: never the result of this run's sends.
+    held: frozenset[str] = frozenset()
+    #: The first input of each identity (see ``identity``), by identity.
+    first_of: dict[tuple[str, ...], int] = field(factory=dict)
+    #: Items whose earlier send could not be settled: not sent again, reported unknown.
+    unsettled: dict[tuple[str, str], UnknownOutcomeError] = field(factory=dict)
+    #: Stored names with an item of this run whose outcome stayed unknown: its image may be
+    #: on the model unclaimed, so a lost answer for that name can no longer be settled.
+    tainted: set[str] = field(factory=set)
+    locks: _NameLocks = field(factory=lambda: _NameLocks())
+    #: The failure that stopped the run (credentials, permission, unreachable), if any.
+    aborted: BaseException | None = None
+    callback_error: Exception | None = None
 
-    async def find_unrecorded(self) -> None:
-        """Read the model's training images once before resuming: an image that landed while
-        the last run was being stopped, too late for its journal, is on the model by name."""
+    # Progress and outcomes --------------------------------------------------------------
+
+    def emit(self, event: ProgressEvent) -> None:
+        """Call ``on_progress``; its exception never changes an outcome (it is kept and
+        raised after the run, and the callback is not called again)."""
+        if self.on_progress is None:
+            return
         try:
-            model = await self.resource._client.models.retrieve(
-                self.model_id, project_id=self.project_id
-            )
-        except NotFoundError:
-            return  # the model is gone or not made yet: nothing of ours is on it
-        self.on_model = {i.name: i for i in model.model.training_images or [] if i.name}
+            self.on_progress(event)
+        except Exception as exc:
+            self.callback_error = exc
+            self.on_progress = None
 
     def finish(self, outcome: Outcome, sent: int = 0) -> None:
         self.outcomes[outcome.index] = outcome
+        index, source = outcome.index, outcome.source
         if outcome.error is not None:
-            self.emit(
-                ProgressEvent("item_failed", outcome.index, outcome.source, error=outcome.error)
-            )
-        elif outcome.skipped:
-            self.emit(ProgressEvent("item_skipped", outcome.index, outcome.source))
+            self.emit(ProgressEvent("item_failed", index, source, error=outcome.error))
+            self.stop_if_systemic(outcome.error)
+        elif outcome.status == "sent":
+            self.emit(ProgressEvent("item_done", index, source, bytes=sent))
+        elif outcome.status == "already_there":
+            self.emit(ProgressEvent("item_skipped", index, source))
+        elif outcome.status == "duplicate":
+            self.emit(ProgressEvent("item_duplicate", index, source))
         else:
-            self.emit(ProgressEvent("item_done", outcome.index, outcome.source, bytes=sent))
+            self.emit(ProgressEvent("item_not_attempted", index, source))
+
+    def stop_if_systemic(self, error: BaseException) -> None:
+        """Stop the run at a failure no other item can escape: refused credentials, denied
+        permission, or an API that cannot be reached (after the call's own retries)."""
+        cause = error.__cause__ if isinstance(error, UnknownOutcomeError) else error
+        unreachable = (
+            isinstance(cause, APIConnectionError)
+            and not cause.sent
+            and not isinstance(cause, APITimeoutError)
+        )
+        if self.aborted is None and (
+            unreachable or isinstance(cause, (AuthenticationError, PermissionDeniedError))
+        ):
+            self.aborted = error
+
+    def result(self) -> BulkResult:
+        """The outcomes in input order; a duplicate of an input that failed fails with it."""
+        ordered = []
+        for index in sorted(self.outcomes):
+            outcome = self.outcomes[index]
+            original = (
+                self.outcomes.get(outcome.duplicate_of)
+                if outcome.duplicate_of is not None
+                else None
+            )
+            if original is not None and not original.ok:
+                outcome = Outcome(
+                    index,
+                    outcome.source,
+                    original.status,
+                    error=original.error,
+                    name=outcome.name,
+                    sha256=outcome.sha256,
+                    duplicate_of=outcome.duplicate_of,
+                )
+            ordered.append(outcome)
+        return BulkResult(ordered)
+
+    # The start: what the model holds, and what earlier runs left unsettled --------------
+
+    async def start(self) -> None:
+        """Read the model once: its training images are this run's snapshot (none of them
+        can be this run's result), and the place to settle the sends an earlier run made
+        without learning their outcome. A failure here (credentials, network) is raised."""
+        images = await self.read_images()
+        run = self.journal.begin_run(image.id for image in images if image.id)
+        self.held = self.journal.held[run]
+        self.settle_earlier_sends(images, run)
+
+    def settle_earlier_sends(self, images: list[TrainingImage], run: int) -> None:
+        """A send of an earlier run with no recorded outcome landed if the model has exactly
+        one image of its stored name that was not there when that run started and that no
+        other item claims; it did not land if there is none. Otherwise it stays unsettled:
+        its item is reported unknown rather than risk storing it twice. An attach of an
+        asset id whose image this SDK did not upload has no name to look for, so it is
+        unsettled too."""
+        journal = self.journal
+        named_assets = {asset: key for key, asset in journal.uploaded.items()}
+        by_name: dict[str, list[tuple[tuple[str, str], str | None]]] = {}
+        first_run: dict[str, int] = {}
+        for key, send in list(journal.unconfirmed.items()):
+            if send.run == run:
+                continue
+            asset = send.asset
+            if asset is not None:
+                if asset not in named_assets:
+                    self.unsettled[key] = UnknownOutcomeError(
+                        f"an earlier run attached asset {asset} without learning whether it "
+                        "was added; check the model, then delete the journal's lines for it"
+                    )
+                    continue
+                key = named_assets[asset]
+            by_name.setdefault(key[1], []).append((key, asset))
+            first_run[key[1]] = min(first_run.get(key[1], send.run), send.run)
+        for name, sends in by_name.items():
+            before = journal.held.get(first_run[name], frozenset())
+            found = [
+                image
+                for image in images
+                if image.id
+                and stored_name(image.name or "") == name
+                and image.id not in before
+                and image.id not in journal.claimed
+            ]
+            if len(sends) == 1 and len(found) <= 1:
+                (content, _), asset = sends[0]
+                landed = found[0].id or "" if found else None
+                if asset is None and landed is None:
+                    journal.record_absent(content, name)
+                elif asset is None and landed is not None:
+                    journal.record_landed(content, name, landed)
+                elif asset is not None and landed is None:
+                    journal.record_asset_absent(asset)
+                elif asset is not None:
+                    journal.record_attached(asset, content, name)
+                continue
+            if not found:
+                for (content, _), asset in sends:
+                    if asset is None:
+                        journal.record_absent(content, name)
+                    else:
+                        journal.record_asset_absent(asset)
+                continue
+            ids = tuple(image.id or "" for image in found)
+            for key, asset in sends:
+                self.unsettled[("asset", asset) if asset is not None else key] = (
+                    UnknownOutcomeError(
+                        f"an earlier run sent {name} without learning whether it landed, and "
+                        f"the model holds {len(found)} images of that name that could be it; "
+                        "check the model, then delete the journal's lines for it",
+                        candidates=ids,
+                    )
+                )
+
+    # The image pipeline -----------------------------------------------------------------
 
     async def pool(
         self,
@@ -343,21 +510,23 @@ class _Run:
         ``send`` on ``concurrency`` workers. Returns the number of items.
 
         One producer prepares items into a queue of ``concurrency`` while the workers send,
-        so the next images are read while requests are in flight: when answers come back
-        together, each worker sends its next image at once instead of waiting for the
-        others' reading. At most ``2 * concurrency + 1`` items are held at a time (in flight,
-        queued, being prepared). ``prepare`` returns None for an item it finished itself (a
-        failure, a journal skip).
+        so the next images are read while requests are in flight. At most
+        ``2 * concurrency + 1`` items are held at a time (in flight, queued, being
+        prepared). ``prepare`` returns None for an item it finished itself (a failure, a
+        skip, a duplicate). Once the run is stopped, the rest are ``not_attempted``.
         """
         ready: asyncio.Queue[Any] = asyncio.Queue(self.concurrency)
         count = 0
 
         async def offer(item: Any) -> None:
             nonlocal count
+            index, count = count, count + 1
+            if self.aborted is not None:
+                self.finish(Outcome(index, item, "not_attempted"))
+                return
             started = time.perf_counter()
-            job = prepare(count, item)
+            job = prepare(index, item)
             took = time.perf_counter() - started
-            count += 1
             if job is not None:
                 await ready.put(job)
                 if took > _LONG_PREPARE:
@@ -378,7 +547,10 @@ class _Run:
 
         async def work() -> None:
             while (job := await ready.get()) is not _END:
-                await send(job)
+                if self.aborted is not None:
+                    self.finish(Outcome(job.index, job.source, "not_attempted"))
+                else:
+                    await send(job)
 
         async with anyio.create_task_group() as group:
             group.start_soon(produce)
@@ -386,96 +558,271 @@ class _Run:
                 group.start_soon(work)
         return count
 
+    def identity(self, digest: str, name: str) -> tuple[str, ...]:
+        return (digest,) if self.dedupe == "content" else (digest, name)
+
     def prepare_image(self, index: int, source: Any) -> _Job | None:
-        """Read and encode one image and check it against the journal; None when it needs
-        no request (it failed to read, or the journal or the model shows it landed)."""
+        """Read and hash one image and settle what needs no request: a read failure, an
+        item an earlier run stored, a repeat of an earlier input. None when it is settled."""
         try:
             image = _as_image(source, index)
-            parts = image.data_url_parts()
-            key = None
-            if self.journal is not None:
-                # The data URL is canonical for its content (MIME sniffed, plain base64).
-                digest = hashlib.sha256()
-                for part in parts:
-                    digest.update(part)
-                key = "sha256:" + digest.hexdigest()
-                landed = self.journal.landed(key)
-                if landed is not None:
-                    self.finish(_landed_outcome(index, source, landed))
-                    return None
-                asset_id = self.journal.uploaded_asset(key)
-                if asset_id is not None:
-                    self.uploaded_assets.append((index, source, asset_id))
-                    return None
-                found = self.on_model.get(image.name)
-                if found is not None and not self.via_assets:
-                    self.journal.record(key, name=image.name, trainingImageId=found.id)
-                    self.finish(Outcome(index, source, found, skipped=True))
-                    return None
+            digest, parts = image.identified_parts()
+            nameless = isinstance(source, str) and source.startswith("data:")
+            given = content_name(digest, parts[0]) if nameless else image.name
+            name = stored_name(given)
         except Exception as exc:
-            self.finish(Outcome(index, source, error=exc))
+            self.finish(Outcome(index, source, "failed", error=exc))
             return None
-        return _Job(index, source, image.name, parts, key)
+        identity = self.identity(digest, name)
+        first = self.first_of.setdefault(identity, index)
+        journal = self.journal
+        done = Outcome(index, source, name=name, sha256=digest)
+        if first != index:
+            self.finish(_evolve(done, status="duplicate", duplicate_of=first))
+            return None
+        landed_id = journal.landed.get((digest, name))
+        if landed_id is not None:
+            image_seen = TrainingImage(id=landed_id or None, name=name)
+            self.finish(_evolve(done, status="already_there", training_image=image_seen))
+            return None
+        if self.dedupe == "content" and digest in journal.landed_content:
+            self.finish(_evolve(done, status="duplicate"))
+            return None
+        unsettled = self.unsettled.get((digest, name))
+        if unsettled is not None:
+            self.finish(_evolve(done, status="failed", error=unsettled))
+            return None
+        asset_id = journal.uploaded.get((digest, name))
+        if asset_id is not None:
+            self.uploaded_assets.append(_Attach(index, source, asset_id, name, digest))
+            return None
+        return _Job(index, source, given, name, digest, parts)
 
     async def send_image(self, job: _Job) -> None:
-        index, source, name, parts, key = job.index, job.source, job.name, job.parts, job.key
         try:
             if self.via_assets:
-                asset = await self.resource._client.assets.upload(
-                    image=b"".join(parts).decode("ascii"),
-                    name=name,
-                    project_id=self.project_id,
-                )
-                asset_id = asset.asset.id or ""
-                if self.journal is not None and key is not None:
-                    self.journal.record(key, stage="asset", assetId=asset_id, name=name)
-                self.uploaded_assets.append((index, source, asset_id))
+                await self.upload_asset(job)
                 return
-            fields: dict[str, Any] = {"name": name}
-            if self.preset is not None:
-                fields["preset"] = self.preset
+            async with self.locks.hold([job.name]):
+                await self.add_image(job)
+        except Exception as exc:
+            self.finish(Outcome(job.index, job.source, "failed", error=exc))
+
+    async def add_image(self, job: _Job) -> None:
+        """One direct add, announced in the journal before it leaves. At most one add per
+        stored name is in flight (the caller holds its lock), so a lost answer is settled
+        by the one unclaimed image of that name that the model did not hold at the start."""
+        fields: dict[str, Any] = {"name": job.given_name}
+        if self.preset is not None:
+            fields["preset"] = self.preset
+        client = self.resource._client
+        check = _RunCheck(self, job.name) if client.on_unknown_outcome == "verify" else None
+        self.journal.send(job.sha256, job.name)
+        try:
             answer = await self.resource._post(
                 self.model_id,
                 fields,
-                parts,
+                job.parts,
                 original_assets=self.original_assets,
                 project_id=self.project_id,
+                check=check,
             )
-            if self.journal is not None and key is not None:
-                self.journal.record(key, name=name, trainingImageId=answer.training_image.id)
-            self.finish(Outcome(index, source, answer.training_image), sent=sum(map(len, parts)))
-        except Exception as exc:
-            self.finish(Outcome(index, source, error=exc))
-
-    async def attach(self, items: list[tuple[int, Any, str]]) -> None:
-        """Add asset ids in batches of at most ten, batches sent concurrently."""
-        pending: list[tuple[int, Any, str]] = []
-        for index, source, asset_id in sorted(items, key=lambda item: item[0]):
-            landed = self.journal.landed("asset:" + asset_id) if self.journal else None
-            if landed is not None:
-                self.finish(_landed_outcome(index, source, landed, asset_id))
+        except Exception as error:
+            if _maybe_stored(error):
+                self.tainted.add(job.name)  # left unconfirmed: the next run settles it
             else:
-                pending.append((index, source, asset_id))
+                self.journal.record_absent(job.sha256, job.name)
+            raise
+        image = answer.training_image
+        self.journal.record_landed(job.sha256, job.name, image.id or "")
+        outcome = Outcome(job.index, job.source, "sent", image, name=job.name, sha256=job.sha256)
+        self.finish(outcome, sent=sum(map(len, job.parts)))
+
+    async def upload_asset(self, job: _Job) -> None:
+        """``via_assets``: upload the image as an asset, to be attached in a batch later. A
+        lost answer leaves at worst an unused asset, never a second training image."""
+        asset = await self.resource._client.assets.upload(
+            image=b"".join(job.parts).decode("ascii"),
+            name=job.given_name,
+            project_id=self.project_id,
+        )
+        asset_id = asset.asset.id or ""
+        self.journal.record_uploaded(job.sha256, job.name, asset_id)
+        self.uploaded_assets.append(_Attach(job.index, job.source, asset_id, job.name, job.sha256))
+
+    # Attaching assets -------------------------------------------------------------------
+
+    async def attach(self, items: list[_Attach]) -> None:
+        """Add asset ids in batches of at most ten, batches sent concurrently; no two
+        batches holding the same stored name are in flight together."""
+        pending: list[_Attach] = []
+        for item in sorted(items, key=lambda item: item.index):
+            first = self.first_of.setdefault(("asset", item.asset_id), item.index)
+            if self.aborted is not None:
+                self.finish(Outcome(item.index, item.source, "not_attempted"))
+            elif first != item.index and item.name is None:
+                self.finish(
+                    Outcome(
+                        item.index,
+                        item.source,
+                        "duplicate",
+                        asset_id=item.asset_id,
+                        duplicate_of=first,
+                    )
+                )
+            elif item.asset_id in self.journal.attached:
+                self.finish(item.outcome("already_there"))
+            elif ("asset", item.asset_id) in self.unsettled:
+                self.finish(item.outcome("failed", self.unsettled[("asset", item.asset_id)]))
+            else:
+                pending.append(item)
         batches = [pending[i : i + MAX_ASSET_IDS] for i in range(0, len(pending), MAX_ASSET_IDS)]
         await self.pool(batches, lambda _, batch: batch, self.one_batch)
 
-    async def one_batch(self, batch: list[tuple[int, Any, str]]) -> None:
-        try:
-            await self.resource.add(
-                self.model_id,
-                asset_ids=[asset_id for _, _, asset_id in batch],
-                preset=self.preset,
-                original_assets=self.original_assets,
-                project_id=self.project_id,
+    async def one_batch(self, batch: list[_Attach]) -> None:
+        if self.aborted is not None:
+            for item in batch:
+                self.finish(Outcome(item.index, item.source, "not_attempted"))
+            return
+        async with self.locks.hold([item.name for item in batch if item.name is not None]):
+            self.journal.send_assets(item.asset_id for item in batch)
+            try:
+                await self.resource.add(
+                    self.model_id,
+                    asset_ids=[item.asset_id for item in batch],
+                    preset=self.preset,
+                    original_assets=self.original_assets,
+                    project_id=self.project_id,
+                )
+            except Exception as exc:
+                await self.settle_batch(batch, exc)
+                return
+        for item in batch:
+            self.journal.record_attached(item.asset_id, item.sha256, item.name)
+            self.finish(item.outcome("sent"))
+
+    async def settle_batch(self, batch: list[_Attach], error: Exception) -> None:
+        """A batch that failed: surely not stored, or (for images this run uploaded, whose
+        names it knows) found on the model by name; otherwise each item is reported unknown
+        and the journal leaves it unconfirmed, not to be sent again blindly."""
+        if not _maybe_stored(error):
+            for item in batch:
+                self.journal.record_asset_absent(item.asset_id)
+                self.finish(item.outcome("failed", error=error))
+            return
+        images: list[TrainingImage] | None = None
+        if all(item.name is not None for item in batch):
+            with contextlib.suppress(Exception):
+                images = await self.read_images()
+        for item in batch:
+            found = None
+            if images is not None and item.name is not None:
+                with contextlib.suppress(UnknownOutcomeError):
+                    found = _RunCheck(self, item.name).pick(images, error)
+            if found is not None:
+                self.journal.record_attached(item.asset_id, item.sha256, item.name)
+                self.finish(item.outcome("sent"))
+                continue
+            if item.name is not None:
+                self.tainted.add(item.name)
+            unknown = UnknownOutcomeError(
+                f"asset {item.asset_id}: the batch's answer was lost and the model does not "
+                "show whether it was added; the journal keeps it unconfirmed",
             )
-        except Exception as exc:
-            for index, source, asset_id in batch:
-                self.finish(Outcome(index, source, error=exc, asset_id=asset_id))
-        else:
-            for index, source, asset_id in batch:
-                if self.journal is not None:
-                    self.journal.record("asset:" + asset_id, assetId=asset_id)
-                self.finish(Outcome(index, source, asset_id=asset_id))
+            unknown.__cause__ = error
+            self.finish(item.outcome("failed", error=unknown))
+
+    async def read_images(self) -> list[TrainingImage]:
+        """The model's training images (none when there is no such model)."""
+        from .resources.training_images import _read_model
+
+        try:
+            model = await _read_model(self.resource._client, self.model_id, self.project_id, None)
+        except NotFoundError:
+            return []
+        return list(model.training_images or [])
+
+
+class _RunCheck:
+    """How ``add_many`` settles an add whose answer was lost (see ``LandingCheck``): the
+    model's one image of the stored name that it did not hold at the start and that no
+    item claims. Zero: not stored. More than one, or a name whose earlier add stayed
+    unknown: UnknownOutcomeError."""
+
+    __slots__ = ("name", "run")
+
+    def __init__(self, run: _Run, name: str) -> None:
+        self.run = run
+        self.name = name
+
+    def credible(self, image: TrainingImage) -> bool:
+        return bool(image.id) and image.id not in self.run.held and not self.claimed(image.id)
+
+    def claimed(self, image_id: str | None) -> bool:
+        return image_id in self.run.journal.claimed
+
+    async def find(self, error: APIError) -> TrainingImage | None:
+        try:
+            images = await self.run.read_images()
+        except Exception as check_error:
+            raise error from check_error
+        return self.pick(images, error)
+
+    def pick(self, images: Iterable[TrainingImage], error: BaseException) -> TrainingImage | None:
+        """The image among ``images`` that is this name's, claimed; None when there is none."""
+        found = [
+            image
+            for image in images
+            if stored_name(image.name or "") == self.name and self.credible(image)
+        ]
+        if not found:
+            return None
+        if len(found) > 1 or self.name in self.run.tainted:
+            raise UnknownOutcomeError(
+                f"{self.name}: the answer was lost and the model holds {len(found)} new "
+                "images of that name that no other item claims; which one is this item's "
+                "cannot be told",
+                candidates=tuple(image.id or "" for image in found),
+            ) from error
+        self.run.journal.claimed.add(found[0].id or "")
+        return found[0]
+
+
+class _NameLocks:
+    """One lock per stored name, made on demand and dropped when no one holds or waits."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, names: Iterable[str]) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for name in sorted(set(names)):  # one order for all: no deadlock
+                await stack.enter_async_context(self._one(name))
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _one(self, name: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(name, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[name]
+
+
+def _maybe_stored(error: BaseException) -> bool:
+    """Whether a failed write may have been stored all the same (see ``may_have_acted``)."""
+    return isinstance(error, UnknownOutcomeError) or (
+        isinstance(error, APIError) and may_have_acted(error)
+    )
+
+
+def _evolve(outcome: Outcome, **changes: Any) -> Outcome:
+    return attrs.evolve(outcome, **changes)
 
 
 _END = object()
@@ -485,18 +832,35 @@ _LONG_PREPARE = 0.0001
 
 @frozen
 class _Job:
-    """An image read, encoded and ready to send."""
+    """An image read, hashed, encoded and ready to send."""
 
     index: int
     source: Any
+    #: The name as given (sent as is); ``name`` is how the service stores it.
+    given_name: str
     name: str
+    sha256: str
     parts: tuple[bytes, ...]
-    key: str | None
 
 
-def _landed_outcome(
-    index: int, source: Any, entry: dict[str, Any], asset_id: str | None = None
-) -> Outcome:
-    image_id = entry.get("trainingImageId")
-    image = TrainingImage(id=image_id, name=entry.get("name")) if image_id else None
-    return Outcome(index, source, image, asset_id=asset_id, skipped=True)
+@frozen
+class _Attach:
+    """An asset id to attach, with the stored name and content of the image it was made
+    from when this run (or an earlier one) uploaded it."""
+
+    index: int
+    source: Any
+    asset_id: str
+    name: str | None = None
+    sha256: str | None = None
+
+    def outcome(self, status: OutcomeStatus, error: BaseException | None = None) -> Outcome:
+        return Outcome(
+            self.index,
+            self.source,
+            status,
+            error=error,
+            asset_id=self.asset_id,
+            name=self.name,
+            sha256=self.sha256,
+        )

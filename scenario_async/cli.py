@@ -25,7 +25,7 @@ from . import __version__
 from ._client import AsyncScenario
 from ._convert import unstructure
 from ._errors import APIError, MissingCredentialsError, ScenarioError, TrainingError
-from .bulk import BulkResult, ProgressEvent
+from .bulk import BulkAbortedError, BulkResult, ProgressEvent
 from .images import IMAGE_SUFFIXES
 from .types.models import Model
 
@@ -257,6 +257,7 @@ def _outcome_json(result: BulkResult) -> list[dict[str, Any]]:
         {
             "source": str(o.source),
             "ok": o.ok,
+            "status": o.status,
             "skipped": o.skipped,
             "trainingImageId": o.training_image.id if o.training_image else None,
             "assetId": o.asset_id,
@@ -331,7 +332,7 @@ class _UploadBar(_Bar):
     def __call__(self, event: ProgressEvent) -> None:
         if self.progress is None or self.task is None:
             return
-        if event.kind in ("item_done", "item_failed", "item_skipped"):
+        if event.kind.startswith("item_"):
             self.sent += event.bytes
             self.progress.update(self.task, advance=1, sent=_human_bytes(self.sent))
 
@@ -392,17 +393,22 @@ async def _upload(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     started = time.monotonic()
+    stopped: BulkAbortedError | None = None
     async with _client(args) as client:
         journal = _journal_for(args, client.base_url)
-        result = await _run_upload(
-            client,
-            args,
-            args.model_id,
-            sources,
-            concurrency=args.concurrency,
-            via_assets=args.via_assets,
-            journal=journal,
-        )
+        try:
+            result = await _run_upload(
+                client,
+                args,
+                args.model_id,
+                sources,
+                concurrency=args.concurrency,
+                via_assets=args.via_assets,
+                journal=journal,
+            )
+        except BulkAbortedError as error:
+            # Credentials refused or the API unreachable: one line, not one per image.
+            stopped, result = error, error.result
     elapsed = time.monotonic() - started
     counts = result.counts()
     _out(
@@ -413,6 +419,9 @@ async def _upload(args: argparse.Namespace) -> int:
             [*counts.items(), ("seconds", f"{elapsed:.2f}")],
         ),
     )
+    if stopped is not None:
+        print(f"scenario-async: {stopped}", file=sys.stderr)
+        return EXIT_FAILED
     if result.failed:
         for line in _failure_lines(result):
             print(f"failed: {line}", file=sys.stderr)

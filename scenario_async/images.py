@@ -7,6 +7,7 @@ that is not a PNG, JPEG, WebP or GIF image is refused.
 from __future__ import annotations
 
 import binascii
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,17 @@ class Image:
         content = self.read()
         mime = _require_image(content[:16], self.source)
         return (f"data:{mime};base64,".encode("ascii"), pybase64.b64encode(content))
+
+    def identified_parts(self) -> tuple[str, tuple[bytes, ...]]:
+        """The SHA-256 (hex) of the image's content, which identifies it, with
+        ``data_url_parts()``: one read of the content serves both."""
+        if self._data_url is not None:
+            content = pybase64.b64decode(self._data_url[self._data_url.index(",") + 1 :])
+            return hashlib.sha256(content).hexdigest(), (self._data_url.encode("ascii"),)
+        content = self.read()
+        mime = _require_image(content[:16], self.source)
+        parts = (f"data:{mime};base64,".encode("ascii"), pybase64.b64encode(content))
+        return hashlib.sha256(content).hexdigest(), parts
 
     def __repr__(self) -> str:
         return f"Image({self.source!r})"

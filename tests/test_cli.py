@@ -385,3 +385,22 @@ def test_an_empty_model_id_is_a_usage_error_before_any_journal(
     assert "MODEL_ID must not be empty" in capsys.readouterr().err
     assert not state_home.exists()
     assert fake_scenario.requests == []
+
+
+def test_refused_credentials_end_an_upload_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(30):
+        (tmp_path / f"{i}.png").write_bytes(make_png(3, 3, (i, 1, 1)))
+    with FakeScenario().serve_in_thread() as fake:
+        fake.expected_authorization = "Basic revoked"
+        code = main(
+            [
+                *("upload", "m", str(tmp_path), "--base-url", fake.base_url, "--no-journal"),
+                *("--api-key", "k", "--api-secret", "s", "--json"),
+            ]
+        )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("AuthenticationError") == 1 and "Traceback" not in err
+    assert [r.method for r in fake.requests] == ["GET"]

@@ -17,7 +17,7 @@ from scenario_async import (
     _wire,
 )
 from scenario_async.images import Image
-from scenario_async.testing import FAULT_KINDS, FakeScenario, FaultPlan, make_png
+from scenario_async.testing import MIXED_KINDS, FakeScenario, FaultPlan, make_png
 
 
 def unique_images(count: int, prefix: str = "img") -> list[Image]:
@@ -39,7 +39,7 @@ def test_a_fault_plan_is_repeatable_for_a_seed() -> None:
     draws = [first.draw("POST") for _ in range(200)]
     assert draws == [second.draw("POST") for _ in range(200)]
     counts = Counter(draws)
-    assert set(counts) == {None, *FAULT_KINDS}
+    assert set(counts) == {None, *MIXED_KINDS}
     assert 60 <= counts[None] <= 140  # about half the requests are faulted
 
 

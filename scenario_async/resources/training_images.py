@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _wire, bulk
 from .._client import RequestOptions, Timeout
+from .._clock import CLOCK_MARGIN, ServerClock, parse_created_at
 from .._convert import unstructure, wire_names
 from .._errors import (
     APIConnectionError,
+    APIError,
     APIResponseValidationError,
     APIStatusError,
     NotFoundError,
+    UnknownOutcomeError,
+    may_have_acted,
 )
 from .._logging import logger
 from .._validate import check_id, image_body
 from .._wire import path_segment
+from ..journal import stored_name
+from ..types.models import Model, ModelRetrieveResponse
 from ..types.training_images import (
     Pair,
     Preset,
@@ -29,7 +36,10 @@ from ..types.training_images import (
 from . import _reconcile
 from ._base import NO_OPTIONS, AsyncResource, options, query
 
-__all__ = ["AsyncTrainingImages"]
+if TYPE_CHECKING:
+    from .._client import AsyncScenario
+
+__all__ = ["AsyncTrainingImages", "LandingCheck"]
 
 _PAIR_WIRE = wire_names(Pair)
 
@@ -54,21 +64,30 @@ class AsyncTrainingImages(AsyncResource):
         """Add one training image: from an asset (``asset_id``), up to ten assets
         (``asset_ids``), or a base64 image data URL (``data``, with its file ``name``).
 
-        Not retried after the request may have reached the server, so a lost answer never
-        adds the image twice; see docs/reliability.md.
+        Not sent again after the request may have reached the server unless the model shows
+        it did not land, so a lost answer never adds the image twice; see
+        docs/reliability.md.
         """
         check_id("model_id", model_id)
         fields, raw_data = image_body(
             asset_id=asset_id, asset_ids=asset_ids, data=data, name=name, preset=preset
         )
-        return await self._post(
+        client = self._client
+        check = None
+        if name is not None and raw_data is not None and client.on_unknown_outcome == "verify":
+            check = _SingleAddCheck(client, model_id, stored_name(name), project_id)
+        answer = await self._post(
             model_id,
             fields,
             None if raw_data is None else (raw_data,),
             original_assets=original_assets,
             project_id=project_id,
             request_options=options(extra_headers, extra_query, extra_body, timeout),
+            check=check,
         )
+        if check is not None:
+            client._transport.claim(answer.training_image.id)
+        return answer
 
     async def _post(
         self,
@@ -79,22 +98,23 @@ class AsyncTrainingImages(AsyncResource):
         original_assets: bool | None = None,
         project_id: str | None = None,
         request_options: RequestOptions = NO_OPTIONS,
+        check: LandingCheck | None = None,
     ) -> TrainingImageAddResponse:
         """The add request itself, for checked input: ``data_parts`` joined are the data URL
         (already checked base64), sent without being re-encoded. add_many calls this too.
 
         When the answer is lost after the request went out (timeout, dropped connection, 5xx,
-        unreadable 2xx), the image may or may not be stored. With the client's
-        ``on_unknown_outcome="verify"`` (the default) and a ``name``, the model's training
-        images are read: an image of that name means it landed; none means it is sent again,
-        within ``max_retries``. See docs/reliability.md.
+        unreadable 2xx), or names a training image that cannot be this add's, the image may
+        or may not be stored: ``check`` looks for it on the model. Found, it is the answer;
+        surely absent, the image is sent again within ``max_retries``; anything else raises.
+        See docs/reliability.md.
         """
         path = f"/models/{path_segment(model_id)}/training-images"
         raw_field = None if data_parts is None else ("data", data_parts)
-        name = fields.get("name")
         client = self._client
         attempt = 0
         while True:
+            failure: APIError
             try:
                 result: TrainingImageAddResponse = await client.request(
                     "POST",
@@ -106,39 +126,30 @@ class AsyncTrainingImages(AsyncResource):
                     raw_field=raw_field,
                     idempotent=False,
                 )
-                return result
             except (APIConnectionError, APIStatusError, APIResponseValidationError) as error:
-                if client.on_unknown_outcome != "verify" or name is None or not _unknown(error):
+                if check is None or not may_have_acted(error):
                     raise
-                landed = await self._find_by_name(model_id, name, project_id, error)
-                if landed is not None:
-                    logger.info("%s landed despite: %s", name, error)
-                    return TrainingImageAddResponse(training_image=landed)
-                if attempt >= client.max_retries:
-                    raise
-                delay = _wire.retry_delay(attempt)
-                logger.info("%s did not land; sending it again in %.2f s", name, delay)
-                await asyncio.sleep(delay)
-                attempt += 1
-
-    async def _find_by_name(
-        self, model_id: str, name: str, project_id: str | None, error: Exception
-    ) -> TrainingImage | None:
-        """The model's newest training image called ``name``, or None when it has none.
-
-        The read is retried like any read; if it still fails, the add's own error is
-        raised: without an answer, sending the image again could store it twice.
-        """
-        try:
-            model = (await self._client.models.retrieve(model_id, project_id=project_id)).model
-        except NotFoundError:
-            return None  # no such model (yet), so nothing landed on it
-        except Exception as check_error:
-            raise error from check_error
-        for image in reversed(model.training_images or []):
-            if image.name == name:
-                return image
-        return None
+                failure = error
+            else:
+                if check is None or check.credible(result.training_image):
+                    return result
+                failure = APIResponseValidationError(
+                    f"the answer names training image {result.training_image.id}, which was "
+                    "on the model before this add or is the answer to another one",
+                    method="POST",
+                    url=client.base_url + path,
+                    status_code=200,
+                )
+            landed = await check.find(failure)
+            if landed is not None:
+                logger.info("%s landed despite: %s", fields.get("name"), failure)
+                return TrainingImageAddResponse(training_image=landed)
+            if attempt >= client.max_retries:
+                raise failure
+            delay = _wire.retry_delay(attempt)
+            logger.info("%s did not land; sending it again in %.2f s", fields.get("name"), delay)
+            await asyncio.sleep(delay)
+            attempt += 1
 
     async def replace(
         self,
@@ -239,13 +250,87 @@ class AsyncTrainingImages(AsyncResource):
     add_many = bulk.add_many
 
 
-def _unknown(error: Exception) -> bool:
-    """Whether a failed add may have stored the image anyway."""
-    if isinstance(error, APIConnectionError):
-        return error.sent
-    if isinstance(error, APIStatusError):
-        return error.status_code >= 500
-    return isinstance(error, APIResponseValidationError)
+class LandingCheck(Protocol):
+    """How an add whose answer was lost is looked for on the model (see ``_post``)."""
+
+    def credible(self, image: TrainingImage) -> bool:
+        """Whether an answer naming ``image`` can be this add's."""
+
+    async def find(self, error: APIError) -> TrainingImage | None:
+        """The training image the add stored, or None when it surely stored none. Raises
+        ``error`` (or UnknownOutcomeError from it) when the model cannot tell."""
+
+
+class _SingleAddCheck:
+    """The check of one ``add`` by name: a training image of the same stored name counts as
+    landed only if it was created after the add started, by the server's clock, and no other
+    add of this client has claimed it. With two such images, the add cannot tell which is
+    its own and raises UnknownOutcomeError."""
+
+    __slots__ = ("client", "model_id", "name", "project_id", "started")
+
+    def __init__(
+        self, client: AsyncScenario, model_id: str, name: str, project_id: str | None
+    ) -> None:
+        self.client = client
+        self.model_id = model_id
+        self.name = name
+        self.project_id = project_id
+        self.started = time.monotonic()
+
+    def credible(self, image: TrainingImage) -> bool:
+        return not self.client._transport.claimed(image.id)
+
+    async def find(self, error: APIError) -> TrainingImage | None:
+        clock = ServerClock()
+        try:
+            model = await _read_model(self.client, self.model_id, self.project_id, clock)
+        except NotFoundError:
+            return None  # no such model (yet), so nothing landed on it
+        except Exception as check_error:
+            raise error from check_error
+        bound = clock.lower_bound(self.started)
+        if bound is None:
+            raise UnknownOutcomeError(
+                f"{self.name}: the answer was lost and the server's clock is unknown (its "
+                "answers carry no Date), so an older image of that name cannot be told from "
+                "a new one"
+            ) from error
+        bound -= CLOCK_MARGIN
+        candidates = []
+        for image in model.training_images or []:
+            if stored_name(image.name or "") != self.name or self.client._transport.claimed(
+                image.id
+            ):
+                continue
+            created = parse_created_at(image.created_at)
+            if created is None or created >= bound:
+                candidates.append(image)
+        if len(candidates) > 1:
+            raise UnknownOutcomeError(
+                f"{self.name}: the answer was lost and {len(candidates)} training images of "
+                "that name were created meanwhile; which one is this add's cannot be told",
+                candidates=tuple(image.id or "" for image in candidates),
+            ) from error
+        if candidates:
+            self.client._transport.claim(candidates[0].id)
+            return candidates[0]
+        return None
+
+
+async def _read_model(
+    client: AsyncScenario, model_id: str, project_id: str | None, clock: ServerClock | None
+) -> Model:
+    """The model, read to look for an add's image (retried like any read)."""
+    answer: ModelRetrieveResponse = await client.request(
+        "GET",
+        f"/models/{path_segment(model_id)}",
+        cast_to=ModelRetrieveResponse,
+        options=NO_OPTIONS,
+        query=query(project_id),
+        on_headers=None if clock is None else clock.observe,
+    )
+    return answer.model
 
 
 def _pairs_to_wire(body: Any) -> list[dict[str, Any]]:

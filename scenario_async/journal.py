@@ -1,0 +1,259 @@
+"""The write-ahead journal of ``add_many``: what a run is about to send, what became of it,
+and what the model held when each run started. One JSON object a line; docs/bulk-upload.md
+gives the format.
+
+A line is appended and flushed before the request it announces leaves, so a run killed at
+any moment leaves a journal from which the next run can tell what was confirmed, what was
+never sent, and what was sent but not confirmed (and must be looked for on the model before
+anything is sent again). Flushed means handed to the operating system: it survives the
+process being killed, not the machine losing power.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from attrs import define, field
+
+from ._errors import ScenarioError
+
+__all__ = ["FORMAT_VERSION", "Journal", "JournalBusyError", "stored_name"]
+
+#: The version written in every line (``"v"``). Lines without one are the first format,
+#: which recorded only what landed, keyed by content; they are still read.
+FORMAT_VERSION = 2
+
+
+class JournalBusyError(ScenarioError):
+    """Another run (in this process or another) is using the journal: one journal serves
+    one run at a time."""
+
+
+def stored_name(name: str) -> str:
+    """A name as the service stores it: Unicode NFC, surrounding white space trimmed. Names
+    are compared in this form, never as given."""
+    return unicodedata.normalize("NFC", name).strip()
+
+
+@define
+class Send:
+    """A request the journal announced: for a direct add, ``content`` and ``name``; for an
+    attach by asset id, ``asset``."""
+
+    run: int
+    content: str | None = None
+    name: str | None = None
+    asset: str | None = None
+
+
+@define
+class Journal:
+    """The journal of one model, read from ``path`` (if any) and appended to.
+
+    Without a path it is kept in memory only: a run still records its snapshot, claims and
+    sends the same way, it just cannot be resumed.
+    """
+
+    model_id: str
+    path: Path | None = None
+    #: Training image id of every item that landed, by (content, stored name).
+    landed: dict[tuple[str, str], str] = field(factory=dict)
+    #: Stored names whose content landed, by content (for ``dedupe="content"``).
+    landed_content: dict[str, str] = field(factory=dict)
+    #: Every training image id some outcome claimed: never the answer to another item.
+    claimed: set[str] = field(factory=set)
+    #: Asset ids attached to the model.
+    attached: set[str] = field(factory=set)
+    #: Assets uploaded for an item (content, stored name) and not attached yet.
+    uploaded: dict[tuple[str, str], str] = field(factory=dict)
+    #: What the model held when each run started, by run number.
+    held: dict[int, frozenset[str]] = field(factory=dict)
+    #: Sends that are neither confirmed nor known to have failed, by the key of their item
+    #: (``(content, name)``, or ``("asset", id)``).
+    unconfirmed: dict[tuple[str, str], Send] = field(factory=dict)
+    run: int = 0
+    _file: IO[str] | None = None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None, model_id: str) -> Journal:
+        """Read the journal at ``path`` (if it exists), lock it for this run and open it for
+        appending. Raises JournalBusyError when another run holds it."""
+        journal = cls(model_id, Path(path) if path is not None else None)
+        if journal.path is None:
+            return journal
+        file = journal.path.open("a+", encoding="utf-8")
+        try:
+            _lock(file, journal.path)
+            file.seek(0)
+            journal._read(file)
+            file.seek(0, os.SEEK_END)
+            if file.tell() > 0:
+                file.seek(file.tell() - 1)
+                last = file.read(1)
+                file.seek(0, os.SEEK_END)
+                if last != "\n":
+                    # A torn last line: end it, so that the next record starts a line of its
+                    # own instead of being glued to the fragment and lost with it.
+                    file.write("\n")
+                    file.flush()
+        except BaseException:
+            file.close()
+            raise
+        journal._file = file
+        return journal
+
+    def _read(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a torn line: its request is covered by the snapshot rules
+            if isinstance(entry, dict) and entry.get("model") == self.model_id:
+                try:
+                    self._apply(entry)
+                except (KeyError, TypeError, ValueError):
+                    continue  # a line of a shape this version does not know
+
+    def _apply(self, entry: dict[str, Any]) -> None:
+        if "v" not in entry:
+            self._apply_first_format(entry)
+            return
+        op = entry["op"]
+        if op == "run":
+            self.run = int(entry["run"])
+            self.held[self.run] = frozenset(entry["held"])
+        elif op == "send":
+            send = Send(int(entry["run"]), entry.get("content"), entry.get("name"))
+            send.asset = entry.get("asset")
+            self.unconfirmed[_key(send)] = send
+        elif op == "landed":
+            self._landed(entry["content"], entry["name"], entry["id"])
+        elif op == "absent":
+            self.unconfirmed.pop(_entry_key(entry), None)
+        elif op == "asset":
+            self.uploaded[(entry["content"], entry["name"])] = entry["asset"]
+        elif op == "attached":
+            self.attached.add(entry["asset"])
+            self.unconfirmed.pop(("asset", entry["asset"]), None)
+            if entry.get("content") is not None:
+                self._landed(entry["content"], entry["name"], entry.get("id") or "")
+
+    def _apply_first_format(self, entry: dict[str, Any]) -> None:
+        """Lines of the first format: ``{model, key, stage, name, trainingImageId|assetId}``,
+        keyed by ``sha256:<hex of the data URL>`` or ``asset:<id>``. They are kept as landed
+        under their key, so a re-run of the same upload still skips them."""
+        key: str = entry["key"]
+        if key.startswith("asset:"):
+            self.attached.add(key[len("asset:") :])
+        elif entry.get("stage") == "asset":
+            self.uploaded[(key, stored_name(entry.get("name") or ""))] = entry["assetId"]
+        else:
+            self._landed(key, stored_name(entry.get("name") or ""), entry["trainingImageId"])
+
+    def _landed(self, content: str, name: str, image_id: str) -> None:
+        self.landed[(content, name)] = image_id
+        self.landed_content.setdefault(content, name)
+        self.unconfirmed.pop((content, name), None)
+        self.uploaded.pop((content, name), None)
+        if image_id:
+            self.claimed.add(image_id)
+
+    # Writing ----------------------------------------------------------------------------
+
+    def begin_run(self, held: Iterable[str]) -> int:
+        """Record what the model holds as this run starts; returns the run's number."""
+        self.run += 1
+        self.held[self.run] = frozenset(held)
+        self._write({"op": "run", "run": self.run, "held": sorted(self.held[self.run])})
+        return self.run
+
+    def send(self, content: str, name: str) -> None:
+        """Announce a direct add, before it leaves."""
+        send = Send(self.run, content, name)
+        self.unconfirmed[_key(send)] = send
+        self._write({"op": "send", "run": self.run, "content": content, "name": name})
+
+    def send_assets(self, asset_ids: Iterable[str]) -> None:
+        """Announce an attach of these asset ids, before it leaves."""
+        for asset_id in asset_ids:
+            self.unconfirmed[("asset", asset_id)] = Send(self.run, asset=asset_id)
+            self._write({"op": "send", "run": self.run, "asset": asset_id})
+
+    def record_landed(self, content: str, name: str, image_id: str) -> None:
+        self._landed(content, name, image_id)
+        self._write({"op": "landed", "content": content, "name": name, "id": image_id})
+
+    def record_absent(self, content: str, name: str) -> None:
+        """A send that surely stored nothing: its item is simply sent again next time."""
+        self.unconfirmed.pop((content, name), None)
+        self._write({"op": "absent", "content": content, "name": name})
+
+    def record_uploaded(self, content: str, name: str, asset_id: str) -> None:
+        self.uploaded[(content, name)] = asset_id
+        self._write({"op": "asset", "content": content, "name": name, "asset": asset_id})
+
+    def record_attached(
+        self, asset_id: str, content: str | None = None, name: str | None = None
+    ) -> None:
+        self.attached.add(asset_id)
+        self.unconfirmed.pop(("asset", asset_id), None)
+        entry: dict[str, Any] = {"op": "attached", "asset": asset_id}
+        if content is not None and name is not None:
+            self._landed(content, name, "")
+            entry.update(content=content, name=name)
+        self._write(entry)
+
+    def record_asset_absent(self, asset_id: str) -> None:
+        self.unconfirmed.pop(("asset", asset_id), None)
+        self._write({"op": "absent", "asset": asset_id})
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        if self._file is None:
+            return
+        line = json.dumps({"v": FORMAT_VERSION, "model": self.model_id, **entry})
+        self._file.write(line + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            file.close()  # closing the file releases its lock
+
+
+def _key(send: Send) -> tuple[str, str]:
+    if send.asset is not None:
+        return ("asset", send.asset)
+    return (send.content or "", send.name or "")
+
+
+def _entry_key(entry: dict[str, Any]) -> tuple[str, str]:
+    if entry.get("asset") is not None:
+        return ("asset", entry["asset"])
+    return (entry["content"], entry["name"])
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(file: IO[str], path: Path) -> None:
+        try:
+            msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise JournalBusyError(f"journal {path} is in use by another run") from None
+
+else:
+    import fcntl
+
+    def _lock(file: IO[str], path: Path) -> None:
+        """An advisory lock the operating system drops when the process dies, so a killed
+        run never leaves the journal locked."""
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JournalBusyError(f"journal {path} is in use by another run") from None
