@@ -28,6 +28,7 @@ from ._errors import (
     InsecureTransportWarning,
     MissingCredentialsError,
     RateLimitError,
+    may_have_acted,
 )
 from ._logging import logger, setup_logging_from_env
 from ._version import __version__
@@ -411,7 +412,7 @@ class AsyncScenario:
                 if maybe_done and _met_consequence(error):
                     logger.info("checking whether an earlier %s %s took effect", method, path)
                     return await reconcile(error, first_sent)
-                maybe_done = maybe_done or _outcome_unknown(error)
+                maybe_done = maybe_done or may_have_acted(error)
             if not retryable or attempt >= self.max_retries:
                 raise error
             delay = _wire.retry_delay(attempt, retry_headers)
@@ -448,15 +449,6 @@ def _parsed_url(url: str) -> yarl.URL:
     """The URL object of a percent-encoded URL. Cached, as the same few URLs come back on every
     call: yarl caches too, but behind code that costs three times a hit here."""
     return yarl.URL(url, encoded=True)
-
-
-def _outcome_unknown(error: APIError) -> bool:
-    """Whether a failed attempt may have reached the server and done its work."""
-    if isinstance(error, APIConnectionError):
-        return error.sent
-    if isinstance(error, APIStatusError):
-        return error.status_code >= 500
-    return isinstance(error, APIResponseValidationError)
 
 
 def _met_consequence(error: APIError) -> TypeGuard[APIStatusError]:
