@@ -333,7 +333,12 @@ def main() -> None:
             folder = write_files(Path(scratch) / "large", count, 512 * 1024)
             spec = f"files:{folder}"
             large = measure(
-                ["aiohttp", "sdk-add-many", "sdk-add"], 0.05, count, 16, spec, args.repeats
+                ["aiohttp", "sdk-add-many", "sdk-add-many-journal", "sdk-add"],
+                0.05,
+                count,
+                16,
+                spec,
+                args.repeats,
             )
             large |= measure(official_variants(), 0.05, count, 16, spec, min(args.repeats, 3))
             report["large"] = large
@@ -343,6 +348,8 @@ def main() -> None:
             ideal = count / 16 * 0.05
             ratio = large["sdk-add-many"]["wall"] / ideal
             checks.append(("large: add_many wall vs ideal", ratio, "<= 1.25", ratio <= 1.25))
+            ratio = cpu_ratio(large, "sdk-add-many-journal", "sdk-add-many")
+            checks.append(("large: journal CPU/image vs none", ratio, "<= 1.05", ratio <= 1.05))
         if "memory" in only:
             count = 100 if quick else 1000
             folder = write_files(Path(scratch) / "memory", count, 1024 * 1024)

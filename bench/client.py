@@ -20,6 +20,7 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from itertools import pairwise
@@ -159,7 +160,9 @@ def count_done(event: Any) -> None:
         METER.tick()
 
 
-async def sdk_add_many(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+async def sdk_add_many(
+    url: str, n: int, conc: int, urls: list[str], paths: list[Path], journal: str | None = None
+) -> None:
     from scenario_async import AsyncScenario, Image
 
     # One image sent N times is N items only under N names: the same content and name twice
@@ -167,9 +170,21 @@ async def sdk_add_many(url: str, n: int, conc: int, urls: list[str], paths: list
     named = (Image.from_data_url(u, name=f"{i}.png") for i, u in enumerate(urls))
     async with AsyncScenario(api_key=KEY, api_secret=SECRET, base_url=url) as client:
         result = await client.models.training_images.add_many(
-            MODEL, named if urls else paths, concurrency=conc, on_progress=count_done
+            MODEL,
+            named if urls else paths,
+            concurrency=conc,
+            on_progress=count_done,
+            journal=journal,
         )
         result.raise_for_failures()
+
+
+async def sdk_add_many_journal(
+    url: str, n: int, conc: int, urls: list[str], paths: list[Path]
+) -> None:
+    """add_many with its write-ahead journal: two lines written and flushed per image."""
+    with tempfile.TemporaryDirectory() as scratch:
+        await sdk_add_many(url, n, conc, urls, paths, journal=f"{scratch}/upload.jsonl")
 
 
 async def sdk_async_seq(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
@@ -219,6 +234,7 @@ VARIANTS: dict[str, Callable[..., Any]] = {
     "aiohttp": plain_aiohttp,
     "sdk-add": sdk_add,
     "sdk-add-many": sdk_add_many,
+    "sdk-add-many-journal": sdk_add_many_journal,
     "sdk-async-seq": sdk_async_seq,
     "sdk-sync-seq": sdk_sync_seq,
     "official-httpx": official_httpx,

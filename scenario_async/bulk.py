@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import (
@@ -581,6 +582,8 @@ class _Run:
             self.finish(_evolve(done, status="duplicate", duplicate_of=first))
             return None
         landed_id = journal.landed.get((digest, name))
+        if landed_id is None and journal.first_format:
+            landed_id = self.first_format_landed(digest, name, parts)
         if landed_id is not None:
             image_seen = TrainingImage(id=landed_id or None, name=name)
             self.finish(_evolve(done, status="already_there", training_image=image_seen))
@@ -597,6 +600,19 @@ class _Run:
             self.uploaded_assets.append(_Attach(index, source, asset_id, name, digest))
             return None
         return _Job(index, source, given, name, digest, parts)
+
+    def first_format_landed(self, digest: str, name: str, parts: tuple[bytes, ...]) -> str | None:
+        """The training image a first-format journal line records for this image (keyed by
+        the hash of its data URL, and of the same stored name), recorded again in this
+        format."""
+        url_hash = hashlib.sha256()
+        for part in parts:
+            url_hash.update(part)
+        landed = self.journal.first_format.get(url_hash.hexdigest())
+        if landed is None or landed[0] != name:
+            return None
+        self.journal.record_landed(digest, name, landed[1])
+        return landed[1]
 
     async def send_image(self, job: _Job) -> None:
         try:

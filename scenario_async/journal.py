@@ -72,6 +72,9 @@ class Journal:
     attached: set[str] = field(factory=set)
     #: Assets uploaded for an item (content, stored name) and not attached yet.
     uploaded: dict[tuple[str, str], str] = field(factory=dict)
+    #: Items of the first format that landed: (stored name, training image id) by the hex
+    #: SHA-256 of their data URL, which is how that format identified content.
+    first_format: dict[str, tuple[str, str]] = field(factory=dict)
     #: What the model held when each run started, by run number.
     held: dict[int, frozenset[str]] = field(factory=dict)
     #: Sends that are neither confirmed nor known to have failed, by the key of their item
@@ -146,15 +149,16 @@ class Journal:
 
     def _apply_first_format(self, entry: dict[str, Any]) -> None:
         """Lines of the first format: ``{model, key, stage, name, trainingImageId|assetId}``,
-        keyed by ``sha256:<hex of the data URL>`` or ``asset:<id>``. They are kept as landed
-        under their key, so a re-run of the same upload still skips them."""
+        keyed by ``sha256:<hex of the data URL>`` or ``asset:<id>``. Landed images are kept
+        by that key (``first_format``), so a re-run of the same upload still skips them;
+        an asset uploaded but not attached is simply uploaded again (an unused copy)."""
         key: str = entry["key"]
         if key.startswith("asset:"):
             self.attached.add(key[len("asset:") :])
-        elif entry.get("stage") == "asset":
-            self.uploaded[(key, stored_name(entry.get("name") or ""))] = entry["assetId"]
-        else:
-            self._landed(key, stored_name(entry.get("name") or ""), entry["trainingImageId"])
+        elif entry.get("stage") != "asset" and key.startswith("sha256:"):
+            image_id = entry["trainingImageId"]
+            self.first_format[key[len("sha256:") :]] = (stored_name(entry["name"]), image_id)
+            self.claimed.add(image_id)
 
     def _landed(self, content: str, name: str, image_id: str) -> None:
         self.landed[(content, name)] = image_id

@@ -9,7 +9,14 @@ import pytest
 
 from bench.__main__ import run_client, server, take_turns, turn_ratio, write_files
 
-VARIANTS = ["aiohttp", "sdk-add", "sdk-add-many", "sdk-async-seq", "sdk-sync-seq"]
+VARIANTS = [
+    "aiohttp",
+    "sdk-add",
+    "sdk-add-many",
+    "sdk-add-many-journal",
+    "sdk-async-seq",
+    "sdk-sync-seq",
+]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -300,7 +300,7 @@ async def test_an_unreachable_api_stops_the_run_after_a_bounded_number_of_reques
 
 
 def journal_ops(path: Path) -> list[str]:
-    return [json.loads(line)["op"] for line in path.read_text().splitlines() if line.strip()]
+    return [json.loads(line).get("op", "") for line in path.read_text().splitlines() if line]
 
 
 async def test_every_send_is_journaled_before_it_leaves(tmp_path: Path) -> None:
@@ -398,12 +398,17 @@ async def test_first_format_journal_lines_are_still_skipped(tmp_path: Path) -> N
             "trainingImageId": answer.training_image.id,
         }
         journal.write_text(json.dumps(line) + "\n")
-        # The first format keyed by the data URL's hash: the item is found by name, as the
-        # unconfirmed send of a run whose snapshot is unknown, or as landed.
-        result = await client.models.training_images.add_many("m", [image], journal=journal)
-    assert result[0].ok
-    assert len(adds(fake)) <= 2
-    assert fake.stored_contents("m")[sha(png(1))] <= 2
+        # The first format keyed content by its data URL's hash: still recognised, and
+        # recorded again in the current format.
+        result = await client.models.training_images.add_many(
+            "m", [image, Image.from_bytes(png(2), name="b.png")], journal=journal
+        )
+    assert [o.status for o in result] == ["already_there", "sent"]
+    assert result[0].training_image is not None
+    assert result[0].training_image.id == answer.training_image.id
+    assert len(adds(fake)) == 2  # the single add, then b.png only
+    assert fake.stored_contents("m")[sha(png(1))] == 1
+    assert "landed" in journal_ops(journal)
 
 
 # Seeded hostile runs ----------------------------------------------------------------------
