@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import ipaddress
 import logging
 import os
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar
 
@@ -31,6 +30,7 @@ from ._errors import (
     may_have_acted,
 )
 from ._logging import logger, setup_logging_from_env
+from ._transport import AiohttpTransport, Transport
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -71,24 +71,17 @@ class RequestOptions:
     timeout: Timeout | None = None
 
 
-class _Transport:
-    """The session shared by a client and every copy made with ``with_options``."""
+class _Shared:
+    """What a client shares with every copy made by ``with_options``: the transport, the
+    pace of its requests, and the training images its adds were answered with."""
 
-    def __init__(
-        self,
-        connection_limit: int,
-        ssl_context: ssl.SSLContext | bool,
-        headers: Mapping[str, str],
-    ) -> None:
-        self.connection_limit = connection_limit
-        self.headers = headers
-        self.ssl_context = ssl_context
-        self.session: aiohttp.ClientSession | None = None
+    def __init__(self, transport: Transport, interval: float) -> None:
+        self.transport = transport
         self.closed = False
         #: Event-loop time before which no request is sent: set by a 429 for every caller.
         self.resume_at = 0.0
         #: Seconds between request starts under a client-side rate limit (0: no limit).
-        self.interval = 0.0
+        self.interval = interval
         self._next_start = 0.0
         #: Training images this client's adds were answered with, oldest first: never taken
         #: for another add's image after a lost answer (docs/reliability.md). Bounded.
@@ -118,33 +111,6 @@ class _Transport:
         """Hold every request of this client for ``seconds`` (the server said 429)."""
         self.resume_at = max(self.resume_at, asyncio.get_running_loop().time() + seconds)
 
-    def get_session(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop, so constructing a client needs none.
-        if self.closed:
-            raise RuntimeError("this client is closed; create a new one")
-        if self.session is None or self.session.closed:
-            connector = aiohttp.TCPConnector(limit=self.connection_limit, ssl=self.ssl_context)
-            self.session = aiohttp.ClientSession(
-                connector=connector,
-                # Per-request timeouts are always passed; this only disables aiohttp's default.
-                timeout=aiohttp.ClientTimeout(total=None),
-                # Sent with every request; set once here rather than merged per request.
-                headers=self.headers,
-            )
-            # aiohttp sends a GET, PUT or DELETE again, unseen, when its connection drops. That
-            # resend ignores max_retries and hides a lost answer from request(), which must see
-            # it to reconcile what the resend meets; request() retries instead. The switch is
-            # private to aiohttp (its test client uses it), hence the check.
-            if hasattr(self.session, "_retry_connection"):
-                self.session._retry_connection = False
-        return self.session
-
-    async def close(self) -> None:
-        self.closed = True
-        session, self.session = self.session, None
-        if session is not None and not session.closed:
-            await session.close()
-
 
 class AsyncScenario:
     """The asyncio client. One ``aiohttp`` session, opened on first use, closed by
@@ -172,7 +138,10 @@ class AsyncScenario:
         default_headers: Mapping[str, str] | None = None,
         rate_limit: float | None = None,
         on_unknown_outcome: UnknownOutcome = "verify",
+        transport: Transport | None = None,
     ) -> None:
+        """``transport`` replaces the aiohttp one (tests run the client over one in
+        memory); ``connection_limit`` and ``ssl`` then do nothing."""
         setup_logging_from_env()
         api_key = api_key if api_key is not None else os.environ.get("SCENARIO_SDK_API_KEY")
         api_secret = (
@@ -223,9 +192,13 @@ class AsyncScenario:
             "User-Agent": f"scenario-async/{__version__}",
             **(default_headers or {}),
         }
-        self._transport = _Transport(connection_limit, ssl, headers)
-        if rate_limit is not None:
-            self._transport.interval = 1.0 / rate_limit
+        if transport is None:
+            transport = AiohttpTransport(
+                connection_limit=connection_limit, ssl_context=ssl, headers=headers
+            )
+            headers = {}
+        self._request_headers: Mapping[str, str] = headers  # those the transport does not add
+        self._shared = _Shared(transport, 0.0 if rate_limit is None else 1.0 / rate_limit)
         self._init_resources()
 
     def _init_resources(self) -> None:
@@ -277,11 +250,12 @@ class AsyncScenario:
 
     async def aclose(self) -> None:
         """Close the connection pool. Safe to call more than once."""
-        await self._transport.close()
+        self._shared.closed = True
+        await self._shared.transport.close()
 
     @property
     def is_closed(self) -> bool:
-        return self._transport.closed
+        return self._shared.closed
 
     async def request(
         self,
@@ -328,84 +302,63 @@ class AsyncScenario:
             if options.timeout is None
             else _client_timeout(options.timeout, self._connect_timeout)
         )
-        session = self._transport.get_session()
-        url = _parsed_url(request.url)
+        shared = self._shared
+        if shared.closed:
+            raise RuntimeError("this client is closed; create a new one")
+        transport = shared.transport
+        headers = request.headers
+        if self._request_headers:
+            headers = {**self._request_headers, **headers}
         logging_on = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
-        transport = self._transport
         # For reconcile: when the first attempt was sent, and whether an attempt may have
         # reached the server without its answer reaching us.
         first_sent = 0.0
         maybe_done = False
         while True:
-            if transport.resume_at or transport.interval:
-                await transport.wait_turn()
+            if shared.resume_at or shared.interval:
+                await shared.wait_turn()
             if reconcile is not None and not attempt:
                 first_sent = time.monotonic()
             started = time.perf_counter() if logging_on else 0.0
             retry_headers: Mapping[str, str] | None = None
             error: APIError
             try:
-                data, headers = _body(request.body, request.headers)
-                async with session.request(
-                    method, url, data=data, headers=headers, timeout=timeout
-                ) as response:
-                    raw = await response.read()
-                    status: int | str = response.status
-                    if response.status < 400:
-                        try:
-                            result = _wire.read_success(
-                                response.status, raw, cast_to, method=method, url=request.url
-                            )
-                        except APIResponseValidationError as unreadable:
-                            # A body cut short is a transport accident, worth another try
-                            # when repeating is safe; JSON of the wrong shape is not.
-                            if not (idempotent and isinstance(unreadable.body, str)):
-                                raise
-                            error, retryable = unreadable, True
-                        else:
-                            if logging_on:
-                                _log(method, path, status, attempt, started)
-                            if on_headers is not None:
-                                on_headers(response.headers)
-                            return result
+                answer = await transport.send(method, request.url, request.body, headers, timeout)
+            except APIConnectionError as exc:
+                error = exc
+                # Nothing reached the server, or the request is safe to repeat.
+                retryable = not exc.sent or idempotent
+                status: int | str = (
+                    ("timeout" if exc.sent else "connect-timeout")
+                    if isinstance(exc, APITimeoutError)
+                    else ("connection-error" if exc.sent else "connect-error")
+                )
+            else:
+                status = answer.status
+                if status < 400:
+                    try:
+                        result = _wire.read_success(
+                            status, answer.body, cast_to, method=method, url=request.url
+                        )
+                    except APIResponseValidationError as unreadable:
+                        # A body cut short is a transport accident, worth another try when
+                        # repeating is safe; JSON of the wrong shape is not.
+                        if not (idempotent and isinstance(unreadable.body, str)):
+                            raise
+                        error, retryable = unreadable, True
                     else:
-                        error = _wire.error_from_response(
-                            response.status,
-                            response.headers,
-                            raw,
-                            method=method,
-                            url=request.url,
-                        )
-                        retry_headers = response.headers
-                        retryable = _wire.should_retry_status(response.status) and (
-                            idempotent or response.status == 429
-                        )
-            except aiohttp.ConnectionTimeoutError:
-                # The connection was never made, so nothing reached the server.
-                error = APITimeoutError(method=method, url=request.url, sent=False)
-                retryable, status = True, "connect-timeout"
-            except asyncio.TimeoutError:
-                error = APITimeoutError(method=method, url=request.url)
-                retryable, status = idempotent, "timeout"
-            except aiohttp.ClientConnectorError as exc:
-                # aiohttp 3.10's certificate error lacks os_error (its property raises).
-                cause = getattr(exc, "os_error", None) or exc
-                error = APIConnectionError(
-                    f"could not connect to {url.host}: {cause}",
-                    method=method,
-                    url=request.url,
-                    sent=False,
-                )
-                retryable, status = True, "connect-error"
-            except aiohttp.ClientError as exc:
-                error = APIConnectionError(
-                    f"connection failed during {method} {request.url}: {type(exc).__name__}",
-                    method=method,
-                    url=request.url,
-                    sent=True,
-                )
-                retryable, status = idempotent, "connection-error"
+                        if logging_on:
+                            _log(method, path, status, attempt, started)
+                        if on_headers is not None:
+                            on_headers(answer.headers)
+                        return result
+                else:
+                    error = _wire.error_from_response(
+                        status, answer.headers, answer.body, method=method, url=request.url
+                    )
+                    retry_headers = answer.headers
+                    retryable = _wire.should_retry_status(status) and (idempotent or status == 429)
             if logging_on:
                 _log(method, path, status, attempt, started)
             if reconcile is not None:
@@ -418,37 +371,10 @@ class AsyncScenario:
             delay = _wire.retry_delay(attempt, retry_headers)
             logger.info("retrying %s %s in %.2f s after: %s", method, path, delay, error)
             if isinstance(error, RateLimitError):
-                transport.pause(delay)  # everyone waits, not just this request
+                shared.pause(delay)  # everyone waits, not just this request
             else:
                 await asyncio.sleep(delay)
             attempt += 1
-
-
-#: aiohttp warns (ResourceWarning) about a bytes body larger than this: with warnings turned
-#: into errors, as many test suites do, the request would fail.
-_STREAM_BODIES_ABOVE = 2**20
-_CHUNK = 2**18
-
-
-async def _chunks(raw: bytes) -> AsyncIterator[memoryview]:
-    view = memoryview(raw)  # slices share the bytes: nothing is copied
-    for start in range(0, len(raw), _CHUNK):
-        yield view[start : start + _CHUNK]
-
-
-def _body(raw: bytes | None, headers: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
-    """What aiohttp sends: the bytes, or a body over 1 MiB as a stream of slices of them with
-    its Content-Length (so it is not sent chunked), as aiohttp asks."""
-    if raw is None or len(raw) <= _STREAM_BODIES_ABOVE:
-        return raw, headers
-    return _chunks(raw), {**headers, "Content-Length": str(len(raw))}
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed_url(url: str) -> yarl.URL:
-    """The URL object of a percent-encoded URL. Cached, as the same few URLs come back on every
-    call: yarl caches too, but behind code that costs three times a hit here."""
-    return yarl.URL(url, encoded=True)
 
 
 def _met_consequence(error: APIError) -> TypeGuard[APIStatusError]:

@@ -1,306 +1,217 @@
 """Scenario: the blocking twin of AsyncScenario.
 
-It runs the very same coroutines on an event loop of its own, driven by the calling threads
-(see _Runner), and declares each method in one line with ``blocking(...)``, which keeps the
-async method's full signature for type checkers.
+Each client runs one asyncio event loop in a daemon thread of its own, started by its first
+call and stopped by ``close()``. A sync method schedules its async twin's coroutine on that
+loop and waits: the same code, retries and errors. Each method is one line
+(``blocking(...)``) that keeps the async method's signature for type checkers and ``help()``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
-import signal
+import inspect
+import os
 import threading
-import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
-from ._client import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_CONNECTION_LIMIT,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    AsyncScenario,
-    Timeout,
-    UnknownOutcome,
-)
+from ._client import AsyncScenario, Timeout, UnknownOutcome
 from .resources import AsyncAssets, AsyncJobs, AsyncModels, AsyncTrain, AsyncTrainingImages
 
-if TYPE_CHECKING:
-    import ssl
-
 __all__ = ["Scenario"]
-
-#: Seconds without a call after which a call first lets the loop catch up.
-_CATCH_UP_AFTER = 0.001
-
-# Every sync call made from the main thread sets and restores the SIGINT handler. The
-# functions of the signal module turn their results into enums through a raised ValueError,
-# 4 to 5 us each; the C functions they wrap take 0.2 us.
-try:
-    import _signal  # type: ignore[import-not-found]
-except ImportError:  # an interpreter without the C module
-    _signal = signal
-_get_signal: Callable[[int], Any] = _signal.getsignal
-_set_signal: Callable[[int, Any], Any] = _signal.signal
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CLOSED_MID_CALL = "the client was closed while this call was running"
 
 
-class _Handoff:
-    """A call handed to the thread that is driving the loop, and what became of it."""
-
-    __slots__ = ("done", "driven_here", "error", "func", "result", "task")
-
-    def __init__(self, func: Callable[[], Awaitable[Any]]) -> None:
-        self.func = func
-        self.done = False
-        self.driven_here = False  # the waiting thread took over driving the loop
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.task: asyncio.Task[None] | None = None
-
-
-class _Runner:
-    """Runs the client's coroutines on its one event loop, in the threads that call.
-
-    A call drives the loop itself (``run_until_complete`` in the calling thread) when no
-    other call is running, so a sync call costs what an async call does: handing every call
-    to a loop thread cost 1.4 to 1.9 times the CPU, in thread wake-ups (docs/performance.md).
-    A call made while another thread drives the loop hands its coroutine over and waits; if
-    that thread finishes first, the waiting call takes over the driving. No thread is
-    started, and between calls nothing runs.
-    """
+class _LoopThread:
+    """One event loop in a daemon thread. A call is scheduled from the calling thread, which
+    waits; Ctrl-C cancels the call, waits until it has unwound, and raises KeyboardInterrupt."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._driver: int | None = None  # ident of the thread running the loop now
-        self._idle_since = 0.0  # time.monotonic() when the loop last stopped
+        self._thread: threading.Thread | None = None
         self.closed = False
+        _LIVE.add(self)
 
     def call(self, func: Callable[[], Awaitable[R]]) -> R:
-        """Run ``func()`` on the client's loop and return its result. Ctrl-C cancels the
-        coroutine, waits until it has unwound, then raises KeyboardInterrupt."""
-        if self._inside_another_loop():
-            return _on_helper_thread(self.call, func)
-        with self._cond:
+        if self._thread is not None and threading.current_thread() is self._thread:
+            raise RuntimeError(
+                "a sync client cannot be called from code running on its own loop (an "
+                "on_progress callback, say); use client.async_client there"
+            )
+        future: concurrent.futures.Future[R] = concurrent.futures.Future()
+        unwound = threading.Event()
+        context = contextvars.copy_context()  # the caller's context vars, as asyncio.run
+        tasks: list[asyncio.Future[R]] = []
+
+        def start() -> None:  # on the loop
+            if not future.set_running_or_notify_cancel():  # Ctrl-C came first
+                unwound.set()
+                return
+            try:
+                if self.closed:
+                    raise RuntimeError(_CLOSED_MID_CALL)
+                task = context.run(asyncio.ensure_future, func())
+            except BaseException as exc:
+                future.set_exception(exc)
+                unwound.set()
+                return
+            tasks.append(task)
+            task.add_done_callback(lambda done: self._settle(done, future, unwound))
+
+        with self._lock:
             if self.closed:
                 raise RuntimeError("this client is closed; create a new one")
-            return self._enter(func)
-
-    def _inside_another_loop(self) -> bool:
-        """True when this thread runs some other event loop (a notebook, an async app):
-        ours cannot run here then. Code running on our own loop is refused: it would wait
-        for the loop that waits for it."""
-        running = asyncio.events._get_running_loop()
-        if running is not None and running is self._loop:
-            raise RuntimeError(
-                "a sync client cannot be called from code running on its own loop "
-                "(an on_progress callback, say); use client.async_client there"
-            )
-        return running is not None
-
-    def _enter(self, func: Callable[[], Awaitable[R]]) -> R:
-        """Run ``func()``: called holding ``self._cond``, which it releases while the call
-        runs and holds again when it returns or raises."""
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        loop = self._loop
-        if self._driver is None:
-            self._driver = threading.get_ident()
-            self._cond.release()
-            try:
-                return self._drive(loop, func)
-            finally:
-                self._cond.acquire()
-                self._release_locked()
-        handoff = _Handoff(func)
-        loop.call_soon_threadsafe(self._start, handoff, context=contextvars.copy_context())
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._loop.run_forever, name="scenario-async-loop", daemon=True
+                )
+                self._thread.start()
+            loop = self._loop
+            loop.call_soon_threadsafe(start)
         try:
-            self._wait(loop, handoff)
-        except BaseException:  # Ctrl-C while waiting: stop the call, then let it go
-            loop.call_soon_threadsafe(self._cancel, handoff)
-            self._wait(loop, handoff)
+            return future.result()
+        except KeyboardInterrupt:
+            if not future.cancel():  # already running: cancel its task, on the loop
+                loop.call_soon_threadsafe(lambda: tasks[0].cancel())
+            unwound.wait()
             raise
-        if isinstance(handoff.error, asyncio.CancelledError) and self.closed:
-            raise RuntimeError("the client was closed while this call was running")
-        if handoff.error is not None:
-            raise handoff.error
-        result: R = handoff.result
-        return result
 
-    def _drive(self, loop: asyncio.AbstractEventLoop, func: Callable[[], Awaitable[R]]) -> R:
-        """Run the loop in this thread until ``func()`` is done.
-
-        In the main thread, Ctrl-C cancels the call, which unwinds cleanly, and then raises
-        KeyboardInterrupt (as ``asyncio.run`` does), instead of raising in the middle of the
-        loop's own code. A second Ctrl-C raises at once.
-        """
-        idle = time.monotonic() - self._idle_since > _CATCH_UP_AFTER
-        task = loop.create_task(_catch_up_then(func) if idle else _just(func))
-        interrupted = False
-
-        def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
-            nonlocal interrupted
-            if interrupted or task.done():
-                raise KeyboardInterrupt
-            interrupted = True
-            task.cancel()
-            loop.call_soon_threadsafe(_nothing)  # wake the loop if it waits
-
-        catch = (
-            threading.current_thread() is threading.main_thread()
-            and _get_signal(signal.SIGINT) is signal.default_int_handler
-        )
-        if catch:
-            _set_signal(signal.SIGINT, on_ctrl_c)
-        try:
-            return loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            if interrupted:
-                raise KeyboardInterrupt from None
-            if self.closed:
-                raise RuntimeError("the client was closed while this call was running") from None
-            raise
-        finally:
-            if catch:
-                _set_signal(signal.SIGINT, signal.default_int_handler)
-
-    def _wait(self, loop: asyncio.AbstractEventLoop, handoff: _Handoff) -> None:
-        """Wait (with self._cond held) until the handed-over call is done, driving the loop
-        whenever no other thread does."""
-        while not handoff.done:
-            if self._driver is None:
-                self._driver = threading.get_ident()
-                handoff.driven_here = True
-                self._cond.release()
-                try:
-                    loop.run_forever()  # _run stops it once the call is done
-                finally:
-                    self._cond.acquire()
-                    handoff.driven_here = False
-                    self._release_locked()
-            else:
-                self._cond.wait()
-
-    def _release_locked(self) -> None:
-        self._driver = None
-        self._idle_since = time.monotonic()
-        self._cond.notify_all()  # a waiting call may take over driving
-
-    # These run on the loop, in whichever thread drives it.
-
-    def _start(self, handoff: _Handoff) -> None:
-        handoff.task = asyncio.get_running_loop().create_task(self._run(handoff))
-
-    async def _run(self, handoff: _Handoff) -> None:
-        try:
-            handoff.result = await handoff.func()
-        except BaseException as exc:  # handed back to the waiting thread, which raises it
-            handoff.error = exc
-        finally:
-            with self._cond:
-                handoff.done = True
-                self._cond.notify_all()
-                if handoff.driven_here:
-                    asyncio.get_running_loop().stop()
-
-    def _cancel(self, handoff: _Handoff) -> None:
-        # Queued after _start, so the task exists unless the call has finished already.
-        if handoff.task is not None:
-            handoff.task.cancel()
+    def _settle(
+        self, task: asyncio.Future[R], future: concurrent.futures.Future[R], unwound: Any
+    ) -> None:
+        if task.cancelled():
+            closed = RuntimeError(_CLOSED_MID_CALL)
+            future.set_exception(closed if self.closed else concurrent.futures.CancelledError())
+        elif (error := task.exception()) is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(task.result())
+        unwound.set()
 
     def close(self, aclose: Callable[[], Awaitable[None]]) -> None:
-        """Close the pool, end calls other threads still wait on, and close the loop."""
-
-        async def closing() -> None:
-            await aclose()
-            # Calls still running from other threads end now instead of hanging for ever.
-            running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in running:
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
-            await asyncio.get_running_loop().shutdown_asyncgens()
-
-        if self._inside_another_loop():
-            _on_helper_thread(self.close, aclose)
+        """Close the pool, end the calls still running, then stop the loop and its thread."""
+        with self._lock:
+            loop, thread, self.closed = self._loop, self._thread, True
+            self._loop = self._thread = None
+        if loop is None or thread is None:
             return
-        with self._cond:
-            if self.closed:
-                return
-            self.closed = True
-            loop = self._loop
-            if loop is None:
-                return
-            try:
-                self._enter(closing)
-            finally:
-                while self._driver is not None:
-                    self._cond.wait()
-                loop.close()
+        if threading.current_thread() is thread:  # a finalizer run by the loop's thread
+            threading.Thread(target=_stop, args=(loop, thread, aclose)).start()
+        else:
+            _stop(loop, thread, aclose)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child the loop's thread did not come along, and the loop's selector
+        and sockets are the parent's: leave them untouched (kept, so no finalizer closes
+        them) and start afresh on the next call."""
+        _LEFT_IN_PARENT.append(self._loop)
+        self._lock = threading.Lock()  # a parent thread may have held it at the fork
+        self._loop = self._thread = None
 
 
-def _on_helper_thread(func: Callable[[T], R], arg: T) -> R:
-    with ThreadPoolExecutor(1, thread_name_prefix="scenario-async") as helper:
-        return helper.submit(func, arg).result()
+def _stop(
+    loop: asyncio.AbstractEventLoop, thread: threading.Thread, aclose: Callable[[], Awaitable[None]]
+) -> None:
+    async def closing() -> None:
+        await aclose()
+        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await loop.shutdown_asyncgens()
+
+    try:
+        asyncio.run_coroutine_threadsafe(closing(), loop).result()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
 
 
-async def _catch_up_then(func: Callable[[], Awaitable[R]]) -> R:
-    # Nothing ran the loop for a while: let it first take in what happened meanwhile (a
-    # server closing an idle keep-alive connection) so that the call does not pick a
-    # connection that is already gone. Calls made back to back skip this extra turn of the
-    # loop (about 20,000 instructions); for them the race is no wider than on a loop that
-    # runs all the time.
-    await asyncio.sleep(0)
-    return await func()
+def _after_fork_in_child() -> None:
+    for runner in list(_LIVE):
+        runner.forget_after_fork()
 
 
-async def _just(func: Callable[[], Awaitable[R]]) -> R:
-    return await func()
+_LIVE: weakref.WeakSet[_LoopThread] = weakref.WeakSet()
+_LEFT_IN_PARENT: list[object] = []
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _nothing() -> None:
-    pass
+def _like(call: F, method: Callable[..., Any]) -> F:
+    """``call`` with ``method``'s name, docstring and signature, as help() and IDEs show."""
+    call.__name__ = call.__qualname__ = method.__name__
+    call.__doc__ = method.__doc__
+    call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    return call
 
 
-class blocking(Generic[P, R]):
-    """Declares a sync method that runs the named async method of the wrapped resource."""
+def blocking(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[SyncResource, P], R]:
+    """The sync method that runs the async method of the same name."""
 
-    def __init__(self, method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> None:
-        self._name = method.__name__
+    def call(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        bound: Callable[P, Coroutine[Any, Any, R]] = getattr(self._async, method.__name__)
+        return self._runner.call(lambda: bound(*args, **kwargs))
+
+    return _like(call, method)
+
+
+def blocking_iter(
+    method: Callable[Concatenate[Any, P], AsyncIterator[T]],
+) -> Callable[Concatenate[SyncResource, P], Generator[T, None, None]]:
+    """The sync method that iterates, item by item, what the async method returns."""
+
+    def call(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> Generator[T, None, None]:
+        items: AsyncIterator[T] = getattr(self._async, method.__name__)(*args, **kwargs)
+        try:
+            while True:
+                try:
+                    yield self._runner.call(items.__anext__)
+                except StopAsyncIteration:
+                    return
+        finally:
+            if hasattr(items, "aclose") and not self._runner.closed:
+                self._runner.call(items.aclose)
+
+    return _like(call, method)
+
+
+class SyncResource:
+    def __init__(self, async_resource: Any, runner: _LoopThread) -> None:
+        self._async = async_resource
+        self._runner = runner
+
+
+S = TypeVar("S", bound=SyncResource)
+
+
+class nested(Generic[S]):
+    """A sync resource below another, twin of the async attribute of the same name."""
+
+    def __init__(self, cls: type[S]) -> None:
+        self._cls = cls
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name
 
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> blocking[P, R]: ...
-    @overload
-    def __get__(self, obj: SyncResource, owner: type[Any]) -> Callable[P, R]: ...
-    def __get__(
-        self, obj: SyncResource | None, owner: type[Any]
-    ) -> blocking[P, R] | Callable[P, R]:
-        if obj is None:
-            return self
-        method: Callable[P, Coroutine[Any, Any, R]] = getattr(obj._async, self._name)
-        loop = obj._loop
-
-        def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            return loop.call(lambda: method(*args, **kwargs))
-
-        call.__name__ = self._name
-        call.__doc__ = method.__doc__
-        return call
-
-
-class SyncResource:
-    def __init__(self, async_resource: Any, loop: _Runner) -> None:
-        self._async = async_resource
-        self._loop = loop
+    def __get__(self, obj: SyncResource, owner: type[Any]) -> S:
+        resource = self._cls(getattr(obj._async, self._name), obj._runner)
+        obj.__dict__[self._name] = resource  # made once per object
+        return resource
 
 
 class TrainingImages(SyncResource):
@@ -320,11 +231,8 @@ class Train(SyncResource):
 
 class Models(SyncResource):
     retrieve = blocking(AsyncModels.retrieve)
-
-    def __init__(self, async_resource: AsyncModels, loop: _Runner) -> None:
-        super().__init__(async_resource, loop)
-        self.training_images = TrainingImages(async_resource.training_images, loop)
-        self.train = Train(async_resource.train, loop)
+    training_images = nested(TrainingImages)
+    train = nested(Train)
 
 
 class Jobs(SyncResource):
@@ -335,55 +243,34 @@ class Assets(SyncResource):
     upload = blocking(AsyncAssets.upload)
 
 
-class Scenario:
-    """The blocking client: the same calls as AsyncScenario, without ``await``.
+def _init_like(
+    source: Callable[Concatenate[Any, P], None],
+) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
+    """Give the decorated ``__init__(self, **options)`` the signature of ``source``, for
+    type checkers and at runtime: the two clients take the same options by construction."""
+    return lambda init: _like(init, source)
 
-    Safe to share between threads and to call from code that runs inside an event loop.
-    Use it as a context manager or call ``close()``, which also closes its event loop.
+
+class Scenario(SyncResource):
+    """The blocking client: the same calls and options as AsyncScenario, without ``await``.
+
+    Its calls run on an event loop in a thread of its own (started by the first call), so it
+    is safe to share between threads and to call from code that runs inside an event loop.
+    Close it with ``close()`` or a ``with`` block; one dropped unclosed is closed when it is
+    collected, or at interpreter exit. A forked child starts a loop and pool of its own.
     """
 
-    models: Models
-    jobs: Jobs
-    assets: Assets
+    models = nested(Models)
+    jobs = nested(Jobs)
+    assets = nested(Assets)
+    _async: AsyncScenario
+    _origin: Scenario | None = None
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        api_secret: str | None = None,
-        base_url: str | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
-        ssl: ssl.SSLContext | bool = True,
-        default_headers: Mapping[str, str] | None = None,
-        rate_limit: float | None = None,
-        on_unknown_outcome: UnknownOutcome = "verify",
-    ) -> None:
-        self._bind(
-            AsyncScenario(
-                api_key=api_key,
-                api_secret=api_secret,
-                base_url=base_url,
-                timeout=timeout,
-                connect_timeout=connect_timeout,
-                max_retries=max_retries,
-                connection_limit=connection_limit,
-                ssl=ssl,
-                default_headers=default_headers,
-                rate_limit=rate_limit,
-                on_unknown_outcome=on_unknown_outcome,
-            ),
-            _Runner(),
-        )
-
-    def _bind(self, async_client: AsyncScenario, loop: _Runner) -> None:
-        self._async = async_client
-        self._loop = loop
-        self.models = Models(async_client.models, loop)
-        self.jobs = Jobs(async_client.jobs, loop)
-        self.assets = Assets(async_client.assets, loop)
+    @_init_like(AsyncScenario.__init__)
+    def __init__(self, **options: Any) -> None:
+        async_client = AsyncScenario(**options)
+        super().__init__(async_client, _LoopThread())
+        self._finalizer = weakref.finalize(self, self._runner.close, async_client.aclose)
 
     @property
     def async_client(self) -> AsyncScenario:
@@ -409,25 +296,21 @@ class Scenario:
         copy = self._async.with_options(
             timeout=timeout, max_retries=max_retries, on_unknown_outcome=on_unknown_outcome
         )
-        clone._bind(copy, self._loop)
+        SyncResource.__init__(clone, copy, self._runner)
+        clone._finalizer, clone._origin = self._finalizer, self  # one loop, closed once
         return clone
 
     def run(self, func: Callable[[], Awaitable[R]]) -> R:
-        """Run a coroutine function on this client's loop (for helpers built on the async
-        client) and wait for its result."""
-        return self._loop.call(func)
+        """Run a coroutine function on this client's loop and wait for its result."""
+        return self._runner.call(func)
 
     def close(self) -> None:
-        """Close the connection pool and the event loop. Safe to call more than once."""
-        self._loop.close(self._async.aclose)
+        """Close the pool, the loop and its thread; calls still running in other threads
+        raise RuntimeError. Safe to call more than once."""
+        self._finalizer()
 
     def __enter__(self) -> Scenario:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -166,7 +166,7 @@ async def test_with_options_makes_a_configured_copy_that_shares_the_pool(
         assert patient.max_retries == 1 and client.max_retries == 0
         assert patient.timeout.total == 5 and client.timeout.total == 60
         assert (await patient.models.retrieve("m")).model.id == "m"
-        assert patient._transport is client._transport
+        assert patient._shared is client._shared
     assert patient.is_closed
 
 

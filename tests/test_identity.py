@@ -307,13 +307,14 @@ async def test_every_send_is_journaled_before_it_leaves(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     seen_at_send: list[list[str]] = []
     async with FakeScenario() as fake, fake.client() as client:
-        real = client._transport.get_session
+        transport = client._shared.transport
+        real = transport.send
 
-        def spy() -> Any:
+        async def spy(method: str, *args: Any) -> Any:
             seen_at_send.append(journal_ops(journal))
-            return real()
+            return await real(method, *args)
 
-        client._transport.get_session = spy  # type: ignore[method-assign]
+        transport.send = spy  # type: ignore[method-assign,assignment]
         images = [Image.from_bytes(png(i), name=f"{i}.png") for i in range(3)]
         await client.models.training_images.add_many("m", images, concurrency=1, journal=journal)
     # Each POST found its own "send" line already written.

@@ -1,40 +1,55 @@
-"""The sync twin: the same coroutines, driven by the calling threads; safe from threads, loops."""
+"""The sync twin: the same coroutines on one loop thread per client; safe from threads, loops,
+Ctrl-C and fork."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import os
+import pydoc
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from scenario_async import ProgressEvent, Scenario
+from scenario_async import AsyncScenario, ProgressEvent, Scenario
 from scenario_async.bulk import ProgressCallbackError
 from scenario_async.testing import FakeScenario, make_png
 
 from .conftest import PNG_DATA_URL
 
 
-def test_calls_run_in_the_calling_thread_and_start_no_thread(
+def loop_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "scenario-async-loop"}
+
+
+def test_calls_run_on_one_loop_thread_started_by_the_first_call_and_ended_by_close(
     fake_scenario: FakeScenario, tmp_path: Path
 ) -> None:
-    threads_before = set(threading.enumerate())
+    before = loop_threads()
     seen: set[int] = set()
     path = tmp_path / "a.png"
     path.write_bytes(make_png(4, 4, (1, 2, 3)))
     client = fake_scenario.sync_client()
+    assert loop_threads() == before  # nothing started by the constructor
     client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
+    (thread,) = loop_threads() - before
     client.models.training_images.add_many(
         "m", [path], on_progress=lambda event: seen.add(threading.get_ident())
     )
-    assert seen == {threading.get_ident()}  # callbacks ran here, not on some other thread
-    assert set(threading.enumerate()) == threads_before
+    assert seen == {thread.ident}  # callbacks run on the client's loop thread
+    assert loop_threads() - before == {thread}  # one thread per client, whatever the calls
     client.close()
     client.close()
+    assert not thread.is_alive() and loop_threads() == before
     with pytest.raises(RuntimeError, match="closed"):
         client.models.retrieve("m")
 
@@ -58,52 +73,22 @@ def test_a_sync_call_from_a_callback_on_its_own_loop_is_refused(
     assert [o.status for o in caught.value.result] == ["sent"]
 
 
-def test_a_call_waiting_on_another_thread_takes_over_when_that_thread_is_done(
-    tmp_path: Path,
-) -> None:
-    # A drives the loop with a quick call while B's slow call is handed to it; A returns
-    # first and B must go on driving by itself.
-    with FakeScenario(latency=0.0).serve_in_thread() as fake, fake.sync_client() as client:
-        b_started: list[asyncio.Event] = []
-        finished: list[str] = []
-
-        async def slow_call() -> str:
-            b_started[0].set()
-            await asyncio.sleep(0.3)
-            return "b"
-
-        def run_b() -> None:
-            finished.append(client.run(slow_call))
-
-        async def a_drives() -> str:
-            b_started.append(asyncio.Event())
-            b.start()
-            await b_started[0].wait()  # B's call is running on the loop A drives
-            await asyncio.sleep(0.05)
-            return "a"
-
-        b = threading.Thread(target=run_b)
-        assert client.run(a_drives) == "a"
-        b.join(5)
-        assert finished == ["b"]
-
-
-def test_calls_from_eight_threads_at_once_are_all_correct(fake_scenario: FakeScenario) -> None:
+def test_calls_from_32_threads_at_once_are_all_correct(fake_scenario: FakeScenario) -> None:
     fake_scenario.record_requests = False
 
     def work(thread: int) -> list[str]:
         names = []
-        for i in range(200):
+        for i in range(50):
             answer = client.models.training_images.add(
                 "m", data=PNG_DATA_URL, name=f"t{thread}-{i}.png"
             )
             names.append(answer.training_image.name or "")
         return names
 
-    with fake_scenario.sync_client() as client, ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(work, range(8)))
+    with fake_scenario.sync_client() as client, ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(work, range(32)))
     for thread, names in enumerate(results):
-        assert names == [f"t{thread}-{i}.png" for i in range(200)]
+        assert names == [f"t{thread}-{i}.png" for i in range(50)]
     stored = sorted(image.name or "" for image in fake_scenario.training_images("m"))
     assert stored == sorted(name for names in results for name in names)
 
@@ -123,7 +108,7 @@ def test_with_options_shares_the_loop_and_pool(fake_scenario: FakeScenario) -> N
         assert quick.async_client.max_retries == 0
         quick.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
         client.models.retrieve("m")
-        assert quick.async_client._transport is client.async_client._transport
+        assert quick.async_client._shared is client.async_client._shared
     with pytest.raises(RuntimeError, match="closed"):
         quick.models.retrieve("m")
 
@@ -188,3 +173,142 @@ def test_a_call_after_the_server_closed_the_idle_connection_is_sent_once() -> No
         ("POST", "/v1/models/m/training-images"),
         ("POST", "/v1/models/m/training-images"),
     ]
+
+
+def test_sync_methods_show_the_async_signature_and_docstring() -> None:
+    client = Scenario(api_key="k", api_secret="s")
+    twin = client.async_client
+    sync_add, async_add = client.models.training_images.add, twin.models.training_images.add
+    assert inspect.signature(sync_add) == inspect.signature(async_add)
+    assert sync_add.__doc__ == async_add.__doc__ and sync_add.__name__ == "add"
+    text = pydoc.plain(pydoc.render_doc(sync_add))
+    assert "add(model_id: 'str', *, asset_id: 'str | None' = None" in text
+    assert "P.args" not in text
+    assert inspect.signature(Scenario) == inspect.signature(AsyncScenario)
+    client.close()
+
+
+def public_methods(resource: object) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(getattr(resource, name))
+        for name in dir(resource)
+        if not name.startswith("_") and callable(getattr(resource, name))
+    }
+
+
+def test_the_sync_client_keeps_in_step_with_the_async_one() -> None:
+    # Every resource and coroutine method of the async client has a sync twin of the same
+    # signature, and the sync client has nothing the async one lacks.
+    client = Scenario(api_key="k", api_secret="s")
+    pairs = [(client, client.async_client)]
+    while pairs:
+        sync, async_ = pairs.pop()
+        for name, value in vars(async_).items():
+            if not name.startswith("_") and hasattr(value, "_client"):
+                pairs.append((getattr(sync, name), value))
+        methods = {
+            name: signature
+            for name, signature in public_methods(async_).items()
+            if inspect.iscoroutinefunction(getattr(async_, name))
+        }
+        if sync is not client:
+            assert public_methods(sync) == methods, type(async_).__name__
+    client.close()
+
+
+def test_an_async_iterator_gets_a_sync_iterator_item_by_item() -> None:
+    from scenario_async.sync import SyncResource, _LoopThread, blocking_iter
+
+    pulled: list[int] = []
+    closed: list[bool] = []
+
+    class Pages:
+        async def items(self, count: int) -> AsyncIterator[int]:
+            try:
+                for i in range(count):
+                    pulled.append(i)
+                    yield i
+            finally:
+                closed.append(True)
+
+    class SyncPages(SyncResource):
+        items = blocking_iter(Pages.items)
+
+    runner = _LoopThread()
+    pages = SyncPages(Pages(), runner)
+    iterator = pages.items(5)
+    assert next(iterator) == 0 and pulled == [0]  # one item at a time, no read-ahead
+    assert list(iterator) == [1, 2, 3, 4]
+    assert closed == [True]
+    first = pages.items(5)
+    next(first)
+    first.close()  # leaving a loop early closes the async iterator
+    assert closed == [True, True]
+
+    async def done() -> None:
+        return None
+
+    runner.close(done)
+
+
+def test_a_client_dropped_unclosed_is_closed_without_warnings(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import gc, sys, threading, warnings
+        warnings.simplefilter("error")
+        from scenario_async import Scenario
+        from scenario_async.testing import FakeScenario
+
+        with FakeScenario().serve_in_thread() as fake:
+            kept = fake.sync_client()
+            kept.models.training_images.add("m", data=sys.argv[1], name="a.png")
+            dropped = fake.sync_client()
+            dropped.models.retrieve("m")
+            del dropped
+            gc.collect()
+            names = [t.name for t in threading.enumerate()]
+            assert names.count("scenario-async-loop") == 1, names
+        print("ok")  # `kept` is closed by its finalizer at exit
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", script, PNG_DATA_URL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert "Unclosed" not in done.stderr and "Warning" not in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_gets_a_loop_and_pool_of_its_own(fake_scenario: FakeScenario) -> None:
+    with fake_scenario.sync_client() as client:
+        client.models.training_images.add("m", data=PNG_DATA_URL, name="parent-1.png")
+        parent_thread = client._runner._thread
+        assert parent_thread is not None
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, and leave without running the parent's cleanup
+            code = 1
+            try:
+                answer = client.models.training_images.add("m", data=PNG_DATA_URL, name="c.png")
+                fresh = client._runner._thread is not None and client._runner._thread.is_alive()
+                ok = answer.training_image.name == "c.png" and fresh
+                os.write(write, b"ok" if ok else b"bad")
+                client.close()
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        _, status = os.waitpid(pid, 0)
+        report = os.read(read, 16)
+        os.close(read)
+        assert os.waitstatus_to_exitcode(status) == 0 and report == b"ok"
+        # The parent's loop and pool are untouched by what the child did.
+        assert client._runner._thread is parent_thread and parent_thread.is_alive()
+        client.models.training_images.add("m", data=PNG_DATA_URL, name="parent-2.png")
+    names = sorted(image.name or "" for image in fake_scenario.training_images("m"))
+    assert names == ["c.png", "parent-1.png", "parent-2.png"]

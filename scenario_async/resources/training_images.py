@@ -86,7 +86,7 @@ class AsyncTrainingImages(AsyncResource):
             check=check,
         )
         if check is not None:
-            client._transport.claim(answer.training_image.id)
+            client._shared.claim(answer.training_image.id)
         return answer
 
     async def _post(
@@ -279,7 +279,7 @@ class _SingleAddCheck:
         self.started = time.monotonic()
 
     def credible(self, image: TrainingImage) -> bool:
-        return not self.client._transport.claimed(image.id)
+        return not self.client._shared.claimed(image.id)
 
     async def find(self, error: APIError) -> TrainingImage | None:
         clock = ServerClock()
@@ -299,9 +299,7 @@ class _SingleAddCheck:
         bound -= CLOCK_MARGIN
         candidates = []
         for image in model.training_images or []:
-            if stored_name(image.name or "") != self.name or self.client._transport.claimed(
-                image.id
-            ):
+            if stored_name(image.name or "") != self.name or self.client._shared.claimed(image.id):
                 continue
             created = parse_created_at(image.created_at)
             if created is None or created >= bound:
@@ -313,7 +311,7 @@ class _SingleAddCheck:
                 candidates=tuple(image.id or "" for image in candidates),
             ) from error
         if candidates:
-            self.client._transport.claim(candidates[0].id)
+            self.client._shared.claim(candidates[0].id)
             return candidates[0]
         return None
 

@@ -1,0 +1,200 @@
+"""The transport: everything aiohttp. The connection pool and its lifecycle, sending a body,
+reading an answer, and turning aiohttp's failures into the SDK's errors with ``sent`` right.
+
+The client above it keeps the configuration and the one retry loop; it sees only
+``Transport.send`` and ``Transport.close``, so tests can run the whole client over a
+transport of their own (see tests/test_transport.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+import aiohttp
+import yarl
+
+from ._errors import APIConnectionError, APITimeoutError
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["AiohttpTransport", "Answer", "Transport"]
+
+
+class Answer(NamedTuple):
+    """What came back: the status, the headers and the whole body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    """What the client needs of a transport."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> Answer:
+        """Send one request (``url`` percent-encoded) and read its answer. Raises
+        APIConnectionError (``sent`` False when nothing can have reached the server) or
+        APITimeoutError."""
+
+    async def close(self) -> None:
+        """Release the connections. Safe to call more than once."""
+
+
+class AiohttpTransport:
+    """One aiohttp session, opened on first use inside the running loop.
+
+    A pool belongs to the event loop and the process that opened it: used from another loop
+    (a second ``asyncio.run``) or in a forked child, a fresh pool is opened, and the old one
+    is left untouched (its sockets may be the parent's, its loop gone).
+    """
+
+    def __init__(
+        self,
+        *,
+        connection_limit: int,
+        ssl_context: ssl.SSLContext | bool,
+        headers: Mapping[str, str],
+    ) -> None:
+        self.connection_limit = connection_limit
+        self.ssl_context = ssl_context
+        self.headers = headers
+        self.session: aiohttp.ClientSession | None = None
+        self._owner: tuple[asyncio.AbstractEventLoop, int] | None = None
+        self._guard: AsyncIterator[None] | None = None
+
+    async def _session(self) -> aiohttp.ClientSession:
+        owner = (asyncio.get_running_loop(), _FORKS[0])
+        session = self.session
+        if session is not None and not session.closed and owner == self._owner:
+            return session
+        if session is not None and not session.closed:
+            # Another loop's (already closed by its guard) or the parent's: not ours to close.
+            _LEFT_BEHIND.append((session, self._guard))
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.connection_limit, ssl=self.ssl_context),
+            # Per-request timeouts are always passed; this only disables aiohttp's default.
+            timeout=aiohttp.ClientTimeout(total=None),
+            # Sent with every request; set once here rather than merged per request.
+            headers=self.headers,
+        )
+        # aiohttp sends a GET, PUT or DELETE again, unseen, when its connection drops. That
+        # resend ignores max_retries and hides a lost answer from the client's retry loop,
+        # which must see it to reconcile what the resend meets. The switch is private to
+        # aiohttp (its test client uses it), hence the check.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        self.session, self._owner = session, owner
+        self._guard = _closed_with_the_loop(session)
+        await self._guard.__anext__()
+        return session
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> Answer:
+        session = self.session
+        if (
+            session is None
+            or session.closed
+            or self._owner != (asyncio.get_running_loop(), _FORKS[0])
+        ):
+            session = await self._session()
+        target = _parsed_url(url)
+        try:
+            data, headers = _streamed(body, headers)
+            async with session.request(
+                method, target, data=data, headers=headers, timeout=timeout
+            ) as response:
+                return Answer(response.status, response.headers, await response.read())
+        except aiohttp.ConnectionTimeoutError:
+            # The connection was never made, so nothing reached the server.
+            raise APITimeoutError(method=method, url=url, sent=False) from None
+        except asyncio.TimeoutError:
+            raise APITimeoutError(method=method, url=url) from None
+        except aiohttp.ClientConnectorError as exc:
+            # aiohttp 3.10's certificate error lacks os_error (its property raises).
+            cause = getattr(exc, "os_error", None) or exc
+            raise APIConnectionError(
+                f"could not connect to {target.host}: {cause}", method=method, url=url
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"connection failed during {method} {url}: {type(exc).__name__}",
+                method=method,
+                url=url,
+                sent=True,
+            ) from exc
+
+    async def close(self) -> None:
+        session, self.session = self.session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+async def _closed_with_the_loop(session: aiohttp.ClientSession) -> AsyncIterator[None]:
+    """Started once and never resumed: when the loop ends (``asyncio.run`` returning, the
+    sync client closing), asyncio closes its unfinished async generators, and so the pool,
+    while the loop can still do it cleanly."""
+    try:
+        yield
+    finally:
+        await session.close()
+
+
+#: Sessions of another loop or of the parent process, with their guards: kept, so that no
+#: finalizer touches sockets the parent still uses, nor warns about a session it could not
+#: close.
+_LEFT_BEHIND: list[tuple[aiohttp.ClientSession, AsyncIterator[None] | None]] = []
+#: How many forks this process is down from the one that imported the SDK.
+_FORKS = [0]
+
+
+def _count_fork() -> None:
+    _FORKS[0] += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_count_fork)
+
+
+#: aiohttp warns (ResourceWarning) about a bytes body larger than this: with warnings turned
+#: into errors, as many test suites do, the request would fail.
+_STREAM_BODIES_ABOVE = 2**20
+_CHUNK = 2**18
+
+
+async def _chunks(raw: bytes) -> AsyncIterator[memoryview]:
+    view = memoryview(raw)  # slices share the bytes: nothing is copied
+    for start in range(0, len(raw), _CHUNK):
+        yield view[start : start + _CHUNK]
+
+
+def _streamed(raw: bytes | None, headers: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
+    """What aiohttp sends: the bytes, or a body over 1 MiB as a stream of slices of them with
+    its Content-Length (so it is not sent chunked), as aiohttp asks."""
+    if raw is None or len(raw) <= _STREAM_BODIES_ABOVE:
+        return raw, headers
+    return _chunks(raw), {**headers, "Content-Length": str(len(raw))}
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_url(url: str) -> yarl.URL:
+    """The URL object of a percent-encoded URL. Cached, as the same few URLs come back on every
+    call: yarl caches too, but behind code that costs three times a hit here."""
+    return yarl.URL(url, encoded=True)
