@@ -11,7 +11,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeGuard, TypeVar
 
 import aiohttp
 import attrs
@@ -270,6 +270,7 @@ class AsyncScenario:
         idempotent: bool = True,
         on_headers: Callable[[Mapping[str, str]], None] | None = None,
         reconcile: Callable[[APIStatusError, float], Awaitable[Any]] | None = None,
+        check: LandingCheck | None = None,
     ) -> Any:
         """Send one call, retrying what is safe to retry, and parse its answer.
 
@@ -284,6 +285,10 @@ class AsyncScenario:
         400, 404 or 409 after an earlier attempt's outcome was unknown (it may have reached
         the server), the call's ``reconcile`` decides: it is given that error and the
         ``time.monotonic()`` of the first attempt, and returns the call's result or raises.
+
+        A create (an add) whose outcome is unknown, or whose answer is not credible, is
+        looked for by its ``check``: found, that is the answer; surely absent, it is sent
+        again, within the same ``max_retries`` as every other retry.
         """
         request = _wire.build_request(
             method,
@@ -344,15 +349,16 @@ class AsyncScenario:
                     except APIResponseValidationError as unreadable:
                         # A body cut short is a transport accident, worth another try when
                         # repeating is safe; JSON of the wrong shape is not.
-                        if not (idempotent and isinstance(unreadable.body, str)):
-                            raise
-                        error, retryable = unreadable, True
+                        error = unreadable
+                        retryable = idempotent and isinstance(unreadable.body, str)
                     else:
                         if logging_on:
                             _log(method, path, status, attempt, started)
-                        if on_headers is not None:
-                            on_headers(answer.headers)
-                        return result
+                        if check is None or check.credible(result):
+                            if on_headers is not None:
+                                on_headers(answer.headers)
+                            return result
+                        error, retryable = _not_credible(method, request.url), False
                 else:
                     error = _wire.error_from_response(
                         status, answer.headers, answer.body, method=method, url=request.url
@@ -366,6 +372,12 @@ class AsyncScenario:
                     logger.info("checking whether an earlier %s %s took effect", method, path)
                     return await reconcile(error, first_sent)
                 maybe_done = maybe_done or may_have_acted(error)
+            if check is not None and not retryable and may_have_acted(error):
+                found = await check.find(error)
+                if found is not None:
+                    logger.info("%s %s took effect despite: %s", method, path, error)
+                    return found
+                retryable = True  # surely not done: safe to send again
             if not retryable or attempt >= self.max_retries:
                 raise error
             delay = _wire.retry_delay(attempt, retry_headers)
@@ -375,6 +387,28 @@ class AsyncScenario:
             else:
                 await asyncio.sleep(delay)
             attempt += 1
+
+
+class LandingCheck(Protocol):
+    """How a create whose answer was lost is looked for (an add's, by claim: see
+    resources/training_images.py)."""
+
+    def credible(self, answer: Any) -> bool:
+        """Whether a successful answer can be this call's."""
+
+    async def find(self, error: APIError) -> Any:
+        """The call's answer rebuilt from what the service shows, or None when the call
+        surely did nothing. Raises ``error`` (or UnknownOutcomeError) when it cannot tell."""
+
+
+def _not_credible(method: str, url: str) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        "the answer names a training image that was on the model before this add, or is "
+        "the answer to another one",
+        method=method,
+        url=url,
+        status_code=200,
+    )
 
 
 def _met_consequence(error: APIError) -> TypeGuard[APIStatusError]:

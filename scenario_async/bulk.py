@@ -44,7 +44,7 @@ from ._errors import (
 from ._validate import MAX_ASSET_IDS, check_choice, check_id, check_query
 from .images import Image
 from .journal import Journal, stored_name
-from .types.training_images import Preset, TrainingImage
+from .types.training_images import Preset, TrainingImage, TrainingImageAddResponse
 
 if TYPE_CHECKING:
     from .resources.training_images import AsyncTrainingImages
@@ -622,7 +622,8 @@ class _Run:
             async with self.locks.hold([job.name]):
                 await self.add_image(job)
         except Exception as exc:
-            self.finish(Outcome(job.index, job.source, "failed", error=exc))
+            failed = Outcome(job.index, job.source, "failed", error=exc, name=job.name)
+            self.finish(_evolve(failed, sha256=job.sha256))
 
     async def add_image(self, job: _Job) -> None:
         """One direct add, announced in the journal before it leaves. At most one add per
@@ -771,25 +772,29 @@ class _RunCheck:
         self.run = run
         self.name = name
 
-    def credible(self, image: TrainingImage) -> bool:
+    def credible(self, answer: TrainingImageAddResponse) -> bool:
+        return self.new_and_unclaimed(answer.training_image)
+
+    def new_and_unclaimed(self, image: TrainingImage) -> bool:
         return bool(image.id) and image.id not in self.run.held and not self.claimed(image.id)
 
     def claimed(self, image_id: str | None) -> bool:
         return image_id in self.run.journal.claimed
 
-    async def find(self, error: APIError) -> TrainingImage | None:
+    async def find(self, error: APIError) -> TrainingImageAddResponse | None:
         try:
             images = await self.run.read_images()
         except Exception as check_error:
             raise error from check_error
-        return self.pick(images, error)
+        found = self.pick(images, error)
+        return None if found is None else TrainingImageAddResponse(training_image=found)
 
     def pick(self, images: Iterable[TrainingImage], error: BaseException) -> TrainingImage | None:
         """The image among ``images`` that is this name's, claimed; None when there is none."""
         found = [
             image
             for image in images
-            if stored_name(image.name or "") == self.name and self.credible(image)
+            if stored_name(image.name or "") == self.name and self.new_and_unclaimed(image)
         ]
         if not found:
             return None

@@ -165,26 +165,27 @@ async def test_names_are_compared_as_the_service_stores_them(no_backoff: None) -
 
 async def test_an_answer_naming_an_image_the_model_already_held_is_not_believed() -> None:
     async with FakeScenario() as fake, fake.client() as client:
-        old = fake.add_training_image("m", name="old.png", content=png(1))
-        real = client.models.training_images._post
+        old = fake.add_training_image("m", name="new.png", content=png(1))
+        transport = client._shared.transport
+        real = transport.send
 
-        async def lying_post(*args: Any, **kwargs: Any) -> Any:
-            answer = await real(*args, **{**kwargs, "check": None})
-            check = kwargs["check"]
-            # The server stored the image but answered with the old one's id.
-            liar = type(answer.training_image)(id=old.id, name="new.png")
-            assert not check.credible(liar)
-            found = await check.find(
-                InternalServerError("lie", method="POST", url="u", status_code=500)
-            )
-            return type(answer)(training_image=found)
+        async def lying(method: str, url: str, *args: Any) -> Any:
+            answer = await real(method, url, *args)
+            if method == "POST":  # stored, but answered with the older image's id
+                body = json.loads(answer.body)
+                body["trainingImage"]["id"] = old.id
+                return answer._replace(body=json.dumps(body).encode())
+            return answer
 
-        client.models.training_images._post = lying_post  # type: ignore[method-assign]
+        transport.send = lying  # type: ignore[method-assign,assignment]
         result = await client.models.training_images.add_many(
             "m", [Image.from_bytes(png(2), name="new.png")]
         )
-    assert result[0].training_image is not None and result[0].training_image.id != old.id
+    assert result[0].status == "sent" and result[0].training_image is not None
+    assert result[0].training_image.id != old.id
     assert_honest(fake, "m", result)
+    assert_exactly_once(fake, "m", [png(1), png(2)])
+    assert [r.method for r in fake.requests] == ["GET", "POST", "GET"]
 
 
 # One add on its own -----------------------------------------------------------------------

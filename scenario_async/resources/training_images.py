@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from .. import _wire, bulk
-from .._client import RequestOptions, Timeout
+from .. import bulk
+from .._client import LandingCheck, RequestOptions, Timeout
 from .._clock import CLOCK_MARGIN, ServerClock, parse_created_at
 from .._convert import unstructure, wire_names
 from .._errors import (
-    APIConnectionError,
     APIError,
-    APIResponseValidationError,
-    APIStatusError,
     NotFoundError,
     UnknownOutcomeError,
-    may_have_acted,
 )
-from .._logging import logger
 from .._validate import check_id, image_body
 from .._wire import path_segment
 from ..journal import stored_name
@@ -28,7 +22,6 @@ from ..types.models import Model, ModelRetrieveResponse
 from ..types.training_images import (
     Pair,
     Preset,
-    TrainingImage,
     TrainingImageAddResponse,
     TrainingImageReplacePairsResponse,
     TrainingImageReplaceResponse,
@@ -39,7 +32,7 @@ from ._base import NO_OPTIONS, AsyncResource, options, query
 if TYPE_CHECKING:
     from .._client import AsyncScenario
 
-__all__ = ["AsyncTrainingImages", "LandingCheck"]
+__all__ = ["AsyncTrainingImages"]
 
 _PAIR_WIRE = wire_names(Pair)
 
@@ -105,51 +98,21 @@ class AsyncTrainingImages(AsyncResource):
 
         When the answer is lost after the request went out (timeout, dropped connection, 5xx,
         unreadable 2xx), or names a training image that cannot be this add's, the image may
-        or may not be stored: ``check`` looks for it on the model. Found, it is the answer;
-        surely absent, the image is sent again within ``max_retries``; anything else raises.
-        See docs/reliability.md.
+        or may not be stored: ``check`` looks for it on the model, inside the client's one
+        retry loop (``AsyncScenario.request``). See docs/reliability.md.
         """
-        path = f"/models/{path_segment(model_id)}/training-images"
-        raw_field = None if data_parts is None else ("data", data_parts)
-        client = self._client
-        attempt = 0
-        while True:
-            failure: APIError
-            try:
-                result: TrainingImageAddResponse = await client.request(
-                    "POST",
-                    path,
-                    cast_to=TrainingImageAddResponse,
-                    options=request_options,
-                    query=query(project_id, original_assets),
-                    body=fields,
-                    raw_field=raw_field,
-                    idempotent=False,
-                )
-            except (APIConnectionError, APIStatusError, APIResponseValidationError) as error:
-                if check is None or not may_have_acted(error):
-                    raise
-                failure = error
-            else:
-                if check is None or check.credible(result.training_image):
-                    return result
-                failure = APIResponseValidationError(
-                    f"the answer names training image {result.training_image.id}, which was "
-                    "on the model before this add or is the answer to another one",
-                    method="POST",
-                    url=client.base_url + path,
-                    status_code=200,
-                )
-            landed = await check.find(failure)
-            if landed is not None:
-                logger.info("%s landed despite: %s", fields.get("name"), failure)
-                return TrainingImageAddResponse(training_image=landed)
-            if attempt >= client.max_retries:
-                raise failure
-            delay = _wire.retry_delay(attempt)
-            logger.info("%s did not land; sending it again in %.2f s", fields.get("name"), delay)
-            await asyncio.sleep(delay)
-            attempt += 1
+        result: TrainingImageAddResponse = await self._client.request(
+            "POST",
+            f"/models/{path_segment(model_id)}/training-images",
+            cast_to=TrainingImageAddResponse,
+            options=request_options,
+            query=query(project_id, original_assets),
+            body=fields,
+            raw_field=None if data_parts is None else ("data", data_parts),
+            idempotent=False,
+            check=check,
+        )
+        return result
 
     async def replace(
         self,
@@ -250,17 +213,6 @@ class AsyncTrainingImages(AsyncResource):
     add_many = bulk.add_many
 
 
-class LandingCheck(Protocol):
-    """How an add whose answer was lost is looked for on the model (see ``_post``)."""
-
-    def credible(self, image: TrainingImage) -> bool:
-        """Whether an answer naming ``image`` can be this add's."""
-
-    async def find(self, error: APIError) -> TrainingImage | None:
-        """The training image the add stored, or None when it surely stored none. Raises
-        ``error`` (or UnknownOutcomeError from it) when the model cannot tell."""
-
-
 class _SingleAddCheck:
     """The check of one ``add`` by name: a training image of the same stored name counts as
     landed only if it was created after the add started, by the server's clock, and no other
@@ -278,10 +230,10 @@ class _SingleAddCheck:
         self.project_id = project_id
         self.started = time.monotonic()
 
-    def credible(self, image: TrainingImage) -> bool:
-        return not self.client._shared.claimed(image.id)
+    def credible(self, answer: TrainingImageAddResponse) -> bool:
+        return not self.client._shared.claimed(answer.training_image.id)
 
-    async def find(self, error: APIError) -> TrainingImage | None:
+    async def find(self, error: APIError) -> TrainingImageAddResponse | None:
         clock = ServerClock()
         try:
             model = await _read_model(self.client, self.model_id, self.project_id, clock)
@@ -312,7 +264,7 @@ class _SingleAddCheck:
             ) from error
         if candidates:
             self.client._shared.claim(candidates[0].id)
-            return candidates[0]
+            return TrainingImageAddResponse(training_image=candidates[0])
         return None
 
 
