@@ -7,7 +7,7 @@ holds the typed answers; ``scenario_async.testing`` an embedded fake Scenario AP
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._client import DEFAULT_BASE_URL, AsyncScenario, RequestOptions, Timeout, UnknownOutcome
+from ._client import DEFAULT_BASE_URL, AsyncScenario
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -31,6 +31,7 @@ from ._errors import (
     UnknownOutcomeError,
     UnprocessableEntityError,
 )
+from ._options import RequestOptions, Timeout, UnknownOutcome
 from ._version import __version__
 from .images import Image, NotAnImageError
 from .types.training_images import Pair  # its module is loaded by the image checks anyway

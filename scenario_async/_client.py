@@ -11,10 +11,9 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 import aiohttp
-import attrs
 import yarl
 
 from . import _wire
@@ -30,6 +29,7 @@ from ._errors import (
     may_have_acted,
 )
 from ._logging import logger, setup_logging_from_env
+from ._options import LandingCheck, RequestOptions, Timeout, UnknownOutcome
 from ._transport import AiohttpTransport, Transport
 from ._version import __version__
 
@@ -54,21 +54,6 @@ DEFAULT_CONNECTION_LIMIT = 100
 
 #: How many claimed training-image ids a client remembers (about 8 MiB at the most).
 _MAX_CLAIMS = 65_536
-
-#: A number of seconds for the whole request, or an aiohttp ClientTimeout for finer control.
-Timeout = float | aiohttp.ClientTimeout
-#: What an add does when it cannot tell whether the image was stored (docs/reliability.md).
-UnknownOutcome = Literal["verify", "raise"]
-
-
-@attrs.frozen
-class RequestOptions:
-    """The per-call knobs every endpoint accepts."""
-
-    extra_headers: Mapping[str, str] | None = None
-    extra_query: Mapping[str, Any] | None = None
-    extra_body: Mapping[str, Any] | None = None
-    timeout: Timeout | None = None
 
 
 class _Shared:
@@ -387,18 +372,6 @@ class AsyncScenario:
             else:
                 await asyncio.sleep(delay)
             attempt += 1
-
-
-class LandingCheck(Protocol):
-    """How a create whose answer was lost is looked for (an add's, by claim: see
-    resources/training_images.py)."""
-
-    def credible(self, answer: Any) -> bool:
-        """Whether a successful answer can be this call's."""
-
-    async def find(self, error: APIError) -> Any:
-        """The call's answer rebuilt from what the service shows, or None when the call
-        surely did nothing. Raises ``error`` (or UnknownOutcomeError) when it cannot tell."""
 
 
 def _not_credible(method: str, url: str) -> APIResponseValidationError:

@@ -507,57 +507,15 @@ class _Run:
         prepare: Callable[[int, Any], T | None],
         send: Callable[[T], Awaitable[None]],
     ) -> int:
-        """Run every item through ``prepare`` (reading, encoding: no network) and then
-        ``send`` on ``concurrency`` workers. Returns the number of items.
+        """``run_pool`` with this run's concurrency; once the run is stopped, the items not
+        yet prepared are ``not_attempted``."""
 
-        One producer prepares items into a queue of ``concurrency`` while the workers send,
-        so the next images are read while requests are in flight. At most
-        ``2 * concurrency + 1`` items are held at a time (in flight, queued, being
-        prepared). ``prepare`` returns None for an item it finished itself (a failure, a
-        skip, a duplicate). Once the run is stopped, the rest are ``not_attempted``.
-        """
-        ready: asyncio.Queue[Any] = asyncio.Queue(self.concurrency)
-        count = 0
-
-        async def offer(item: Any) -> None:
-            nonlocal count
-            index, count = count, count + 1
+        def left_out(index: int, item: Any) -> bool:
             if self.aborted is not None:
                 self.finish(Outcome(index, item, "not_attempted"))
-                return
-            started = time.perf_counter()
-            job = prepare(index, item)
-            took = time.perf_counter() - started
-            if job is not None:
-                await ready.put(job)
-                if took > _LONG_PREPARE:
-                    # A large image took a while to read: let the answers that came in
-                    # meanwhile be handled before reading the next. Small ones go in a row,
-                    # which keeps answers batched (a yield per image cost 30 % more CPU).
-                    await asyncio.sleep(0)
+            return self.aborted is not None
 
-        async def produce() -> None:
-            if isinstance(items, AsyncIterable):
-                async for item in items:
-                    await offer(item)
-            else:
-                for item in items:
-                    await offer(item)
-            for _ in range(self.concurrency):
-                await ready.put(_END)
-
-        async def work() -> None:
-            while (job := await ready.get()) is not _END:
-                if self.aborted is not None:
-                    self.finish(Outcome(job.index, job.source, "not_attempted"))
-                else:
-                    await send(job)
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(produce)
-            for _ in range(self.concurrency):
-                group.start_soon(work)
-        return count
+        return await run_pool(items, prepare, send, self.concurrency, left_out)
 
     def identity(self, digest: str, name: str) -> tuple[str, ...]:
         return (digest,) if self.dedupe == "content" else (digest, name)
@@ -615,6 +573,9 @@ class _Run:
         return landed[1]
 
     async def send_image(self, job: _Job) -> None:
+        if self.aborted is not None:
+            self.finish(Outcome(job.index, job.source, "not_attempted"))
+            return
         try:
             if self.via_assets:
                 await self.upload_asset(job)
@@ -632,11 +593,14 @@ class _Run:
         fields: dict[str, Any] = {"name": job.given_name}
         if self.preset is not None:
             fields["preset"] = self.preset
-        client = self.resource._client
+        from .resources.training_images import post_image  # it imports this module
+
+        client = self.resource.client
         check = _RunCheck(self, job.name) if client.on_unknown_outcome == "verify" else None
         self.journal.send(job.sha256, job.name)
         try:
-            answer = await self.resource._post(
+            answer = await post_image(
+                client,
                 self.model_id,
                 fields,
                 job.parts,
@@ -658,7 +622,7 @@ class _Run:
     async def upload_asset(self, job: _Job) -> None:
         """``via_assets``: upload the image as an asset, to be attached in a batch later. A
         lost answer leaves at worst an unused asset, never a second training image."""
-        asset = await self.resource._client.assets.upload(
+        asset = await self.resource.client.assets.upload(
             image=b"".join(job.parts).decode("ascii"),
             name=job.given_name,
             project_id=self.project_id,
@@ -751,13 +715,69 @@ class _Run:
 
     async def read_images(self) -> list[TrainingImage]:
         """The model's training images (none when there is no such model)."""
-        from .resources.training_images import _read_model
+        from .resources.training_images import read_model  # it imports this module
 
         try:
-            model = await _read_model(self.resource._client, self.model_id, self.project_id, None)
+            model = await read_model(self.resource.client, self.model_id, self.project_id, None)
         except NotFoundError:
             return []
         return list(model.training_images or [])
+
+
+async def run_pool(
+    items: Iterable[Any] | AsyncIterable[Any],
+    prepare: Callable[[int, Any], T | None],
+    send: Callable[[T], Awaitable[None]],
+    concurrency: int,
+    left_out: Callable[[int, Any], bool],
+) -> int:
+    """Run every item through ``prepare`` (reading, encoding: no network) and then ``send``
+    on ``concurrency`` workers. Returns the number of items.
+
+    One producer prepares items into a queue of ``concurrency`` while the workers send, so
+    the next images are read while requests are in flight. At most ``2 * concurrency + 1``
+    items are held at a time (in flight, queued, being prepared). ``prepare`` returns None
+    for an item it settled itself (a failure, a skip, a duplicate); ``left_out`` is asked
+    first and settles the item itself when it says True.
+    """
+    ready: asyncio.Queue[Any] = asyncio.Queue(concurrency)
+    count = 0
+
+    async def offer(item: Any) -> None:
+        nonlocal count
+        index, count = count, count + 1
+        if left_out(index, item):
+            return
+        started = time.perf_counter()
+        job = prepare(index, item)
+        took = time.perf_counter() - started
+        if job is not None:
+            await ready.put(job)
+            if took > _LONG_PREPARE:
+                # A large image took a while to read: let the answers that came in meanwhile
+                # be handled before reading the next. Small ones go in a row, which keeps
+                # answers batched (a yield per image cost 30 % more CPU).
+                await asyncio.sleep(0)
+
+    async def produce() -> None:
+        if isinstance(items, AsyncIterable):
+            async for item in items:
+                await offer(item)
+        else:
+            for item in items:
+                await offer(item)
+        for _ in range(concurrency):
+            await ready.put(_END)
+
+    async def work() -> None:
+        while (job := await ready.get()) is not _END:
+            await send(job)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(produce)
+        for _ in range(concurrency):
+            group.start_soon(work)
+    return count
 
 
 class _RunCheck:

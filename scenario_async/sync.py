@@ -18,7 +18,8 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
-from ._client import AsyncScenario, Timeout, UnknownOutcome
+from ._client import AsyncScenario
+from ._options import Timeout, UnknownOutcome
 from .resources import AsyncAssets, AsyncJobs, AsyncModels, AsyncTrain, AsyncTrainingImages
 
 __all__ = ["Scenario"]

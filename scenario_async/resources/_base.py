@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._client import RequestOptions, Timeout
+from .._options import RequestOptions, Timeout
 from .._validate import check_query
 
 if TYPE_CHECKING:
@@ -17,6 +17,11 @@ __all__ = ["AsyncResource", "options", "query"]
 class AsyncResource:
     def __init__(self, client: AsyncScenario) -> None:
         self._client = client
+
+    @property
+    def client(self) -> AsyncScenario:
+        """The client this resource sends through."""
+        return self._client
 
 
 def options(

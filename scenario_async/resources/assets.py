@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._client import Timeout
+from .._options import Timeout
 from .._validate import check_data_url, check_id
 from ..types.assets import AssetUploadResponse
 from ._base import AsyncResource, options, query

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._client import Timeout
+from .._options import Timeout
 from .._validate import check_id
 from .._wire import path_segment
 from ..types.models import ModelRetrieveResponse

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 import anyio
 
-from .._client import Timeout
 from .._convert import unstructure, wire_names
 from .._errors import TrainingCanceledError, TrainingFailedError, TrainingTimeoutError
+from .._options import Timeout
 from .._validate import check_choice, check_id
 from .._wire import path_segment
 from ..types.models import Model, ModelRetrieveResponse, ModelStatus

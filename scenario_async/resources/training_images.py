@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import bulk
-from .._client import LandingCheck, RequestOptions, Timeout
 from .._clock import CLOCK_MARGIN, ServerClock, parse_created_at
 from .._convert import unstructure, wire_names
 from .._errors import (
@@ -15,6 +14,7 @@ from .._errors import (
     NotFoundError,
     UnknownOutcomeError,
 )
+from .._options import LandingCheck, RequestOptions, Timeout
 from .._validate import check_id, image_body
 from .._wire import path_segment
 from ..journal import stored_name
@@ -32,7 +32,7 @@ from ._base import NO_OPTIONS, AsyncResource, options, query
 if TYPE_CHECKING:
     from .._client import AsyncScenario
 
-__all__ = ["AsyncTrainingImages"]
+__all__ = ["AsyncTrainingImages", "post_image", "read_model"]
 
 _PAIR_WIRE = wire_names(Pair)
 
@@ -69,7 +69,8 @@ class AsyncTrainingImages(AsyncResource):
         check = None
         if name is not None and raw_data is not None and client.on_unknown_outcome == "verify":
             check = _SingleAddCheck(client, model_id, stored_name(name), project_id)
-        answer = await self._post(
+        answer = await post_image(
+            client,
             model_id,
             fields,
             None if raw_data is None else (raw_data,),
@@ -81,38 +82,6 @@ class AsyncTrainingImages(AsyncResource):
         if check is not None:
             client._shared.claim(answer.training_image.id)
         return answer
-
-    async def _post(
-        self,
-        model_id: str,
-        fields: dict[str, Any],
-        data_parts: Sequence[bytes] | None,
-        *,
-        original_assets: bool | None = None,
-        project_id: str | None = None,
-        request_options: RequestOptions = NO_OPTIONS,
-        check: LandingCheck | None = None,
-    ) -> TrainingImageAddResponse:
-        """The add request itself, for checked input: ``data_parts`` joined are the data URL
-        (already checked base64), sent without being re-encoded. add_many calls this too.
-
-        When the answer is lost after the request went out (timeout, dropped connection, 5xx,
-        unreadable 2xx), or names a training image that cannot be this add's, the image may
-        or may not be stored: ``check`` looks for it on the model, inside the client's one
-        retry loop (``AsyncScenario.request``). See docs/reliability.md.
-        """
-        result: TrainingImageAddResponse = await self._client.request(
-            "POST",
-            f"/models/{path_segment(model_id)}/training-images",
-            cast_to=TrainingImageAddResponse,
-            options=request_options,
-            query=query(project_id, original_assets),
-            body=fields,
-            raw_field=None if data_parts is None else ("data", data_parts),
-            idempotent=False,
-            check=check,
-        )
-        return result
 
     async def replace(
         self,
@@ -236,7 +205,7 @@ class _SingleAddCheck:
     async def find(self, error: APIError) -> TrainingImageAddResponse | None:
         clock = ServerClock()
         try:
-            model = await _read_model(self.client, self.model_id, self.project_id, clock)
+            model = await read_model(self.client, self.model_id, self.project_id, clock)
         except NotFoundError:
             return None  # no such model (yet), so nothing landed on it
         except Exception as check_error:
@@ -268,7 +237,41 @@ class _SingleAddCheck:
         return None
 
 
-async def _read_model(
+async def post_image(
+    client: AsyncScenario,
+    model_id: str,
+    fields: dict[str, Any],
+    data_parts: Sequence[bytes] | None,
+    *,
+    original_assets: bool | None = None,
+    project_id: str | None = None,
+    request_options: RequestOptions = NO_OPTIONS,
+    check: LandingCheck | None = None,
+) -> TrainingImageAddResponse:
+    """The add request itself, for checked input: ``data_parts`` joined are the data URL
+    (already checked base64), sent without being re-encoded. ``add`` and add_many send
+    every image with it.
+
+    When the answer is lost after the request went out (timeout, dropped connection, 5xx,
+    unreadable 2xx), or names a training image that cannot be this add's, the image may
+    or may not be stored: ``check`` looks for it on the model, inside the client's one
+    retry loop (``AsyncScenario.request``). See docs/reliability.md.
+    """
+    result: TrainingImageAddResponse = await client.request(
+        "POST",
+        f"/models/{path_segment(model_id)}/training-images",
+        cast_to=TrainingImageAddResponse,
+        options=request_options,
+        query=query(project_id, original_assets),
+        body=fields,
+        raw_field=None if data_parts is None else ("data", data_parts),
+        idempotent=False,
+        check=check,
+    )
+    return result
+
+
+async def read_model(
     client: AsyncScenario, model_id: str, project_id: str | None, clock: ServerClock | None
 ) -> Model:
     """The model, read to look for an add's image (retried like any read)."""
