@@ -32,13 +32,12 @@ from ._logging import logger, setup_logging_from_env
 from ._options import LandingCheck, RequestOptions, Timeout, UnknownOutcome
 from ._transport import AiohttpTransport, Transport
 from ._version import __version__
+from .resources.assets import AsyncAssets
+from .resources.jobs import AsyncJobs
+from .resources.models import AsyncModels
 
 if TYPE_CHECKING:
     import ssl
-
-    from .resources.assets import AsyncAssets
-    from .resources.jobs import AsyncJobs
-    from .resources.models import AsyncModels
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncScenario", "RequestOptions", "Timeout", "UnknownOutcome"]
 
@@ -187,10 +186,6 @@ class AsyncScenario:
         self._init_resources()
 
     def _init_resources(self) -> None:
-        from .resources.assets import AsyncAssets
-        from .resources.jobs import AsyncJobs
-        from .resources.models import AsyncModels
-
         self.models = AsyncModels(self)
         self.jobs = AsyncJobs(self)
         self.assets = AsyncAssets(self)
