@@ -205,6 +205,23 @@ def sdk_sync_seq(url: str, n: int, conc: int, urls: list[str], paths: list[Path]
             METER.tick()
 
 
+def sdk_sync_threads(url: str, n: int, conc: int, urls: list[str], paths: list[Path]) -> None:
+    """``conc`` threads sharing one sync client, each making its share of the calls in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scenario_async import Scenario
+
+    with Scenario(api_key=KEY, api_secret=SECRET, base_url=url) as client:
+
+        def share(first: int) -> None:
+            for i in range(first, n, conc):
+                client.models.training_images.add(MODEL, data=urls[i], name=f"{i}.png")
+                METER.tick()
+
+        with ThreadPoolExecutor(conc) as pool:
+            list(pool.map(share, range(conc)))
+
+
 async def _official(
     url: str, n: int, conc: int, urls: list[str], paths: list[Path], backend: str
 ) -> None:
@@ -237,6 +254,7 @@ VARIANTS: dict[str, Callable[..., Any]] = {
     "sdk-add-many-journal": sdk_add_many_journal,
     "sdk-async-seq": sdk_async_seq,
     "sdk-sync-seq": sdk_sync_seq,
+    "sdk-sync-threads": sdk_sync_threads,
     "official-httpx": official_httpx,
     "official-aiohttp": official_aiohttp,
 }

@@ -16,6 +16,7 @@ VARIANTS = [
     "sdk-add-many-journal",
     "sdk-async-seq",
     "sdk-sync-seq",
+    "sdk-sync-threads",
 ]
 
 
