@@ -9,7 +9,6 @@ transport of their own (see tests/test_transport.py).
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -193,8 +192,6 @@ def _streamed(raw: bytes | None, headers: Mapping[str, str]) -> tuple[Any, Mappi
     return _chunks(raw), {**headers, "Content-Length": str(len(raw))}
 
 
-@functools.lru_cache(maxsize=1024)
 def _parsed_url(url: str) -> yarl.URL:
-    """The URL object of a percent-encoded URL. Cached, as the same few URLs come back on every
-    call: yarl caches too, but behind code that costs three times a hit here."""
+    """The URL object of a percent-encoded URL, which aiohttp must not encode again."""
     return yarl.URL(url, encoded=True)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import sys
 import time
 from collections.abc import (
     AsyncIterable,
@@ -24,12 +25,14 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import anyio
 import attrs
 from attrs import define, field, frozen
 
+from ._clock import CLOCK_MARGIN, ServerClock, parse_created_at
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -43,8 +46,11 @@ from ._errors import (
 )
 from ._validate import MAX_ASSET_IDS, check_choice, check_id, check_query
 from .images import Image
-from .journal import Journal, stored_name
+from .journal import Journal, Send, stored_name
 from .types.training_images import Preset, TrainingImage, TrainingImageAddResponse
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup  # anyio's dependency there
 
 if TYPE_CHECKING:
     from .resources.training_images import AsyncTrainingImages
@@ -312,6 +318,7 @@ async def add_many(
         run.emit(ProgressEvent("started", total=total))
         await run.start()
         image_count = await run.pool(images, run.prepare_image, run.send_image)
+        await run.settle_held_back()
         await run.attach(
             [_Attach(image_count + i, asset_id, asset_id) for i, asset_id in enumerate(ids)]
             + run.uploaded_assets
@@ -354,6 +361,10 @@ class _Run:
     #: on the model unclaimed, so a lost answer for that name can no longer be settled.
     tainted: set[str] = field(factory=set)
     locks: _NameLocks = field(factory=lambda: _NameLocks())
+    #: Items whose earlier send may still be under way, by key: when it can be settled.
+    deferred: dict[tuple[str, str], float] = field(factory=dict)
+    #: (index, source) of the inputs of those items, sent or settled at the end of the run.
+    held_back: list[tuple[int, Any]] = field(factory=list)
     #: The failure that stopped the run (credentials, permission, unreachable), if any.
     aborted: BaseException | None = None
     callback_error: Exception | None = None
@@ -429,68 +440,80 @@ class _Run:
         """Read the model once: its training images are this run's snapshot (none of them
         can be this run's result), and the place to settle the sends an earlier run made
         without learning their outcome. A failure here (credentials, network) is raised."""
-        images = await self.read_images()
+        clock = ServerClock()
+        images = await self.read_images(clock)
         run = self.journal.begin_run(image.id for image in images if image.id)
         self.held = self.journal.held[run]
-        self.settle_earlier_sends(images, run)
+        self.settle_earlier_sends(images, run, clock)
 
-    def settle_earlier_sends(self, images: list[TrainingImage], run: int) -> None:
+    def settle_earlier_sends(
+        self, images: list[TrainingImage], run: int, clock: ServerClock, *, final: bool = False
+    ) -> None:
         """A send of an earlier run with no recorded outcome landed if the model has exactly
-        one image of its stored name that was not there when that run started and that no
-        other item claims; it did not land if there is none. Otherwise it stays unsettled:
-        its item is reported unknown rather than risk storing it twice. An attach of an
-        asset id whose image this SDK did not upload has no name to look for, so it is
-        unsettled too."""
+        one image of its stored name that was not there when that run started, that no other
+        item claims, and that was created while the send could have been in flight; it did
+        not land if there is none. A send younger than the client's timeout may still be
+        under way at the service: it is settled at the end of this run (``final``), after
+        the timeout has passed. Anything else stays unsettled: the item is reported unknown
+        rather than risk storing it twice. An attach of an asset id whose image this SDK did
+        not upload has no name to look for, so it is unsettled too."""
         journal = self.journal
         named_assets = {asset: key for key, asset in journal.uploaded.items()}
-        by_name: dict[str, list[tuple[tuple[str, str], str | None]]] = {}
-        first_run: dict[str, int] = {}
+        by_name: dict[str, list[tuple[tuple[str, str], Send]]] = {}
         for key, send in list(journal.unconfirmed.items()):
             if send.run == run:
                 continue
-            asset = send.asset
-            if asset is not None:
-                if asset not in named_assets:
+            if send.asset is not None:
+                if send.asset not in named_assets:
                     self.unsettled[key] = UnknownOutcomeError(
-                        f"an earlier run attached asset {asset} without learning whether it "
-                        "was added; check the model, then delete the journal's lines for it"
+                        f"an earlier run attached asset {send.asset} without learning whether "
+                        "it was added; check the model, then delete the journal's lines for it"
                     )
                     continue
-                key = named_assets[asset]
-            by_name.setdefault(key[1], []).append((key, asset))
-            first_run[key[1]] = min(first_run.get(key[1], send.run), send.run)
+                key = named_assets[send.asset]
+            by_name.setdefault(key[1], []).append((key, send))
+        patience = self.patience()
         for name, sends in by_name.items():
-            before = journal.held.get(first_run[name], frozenset())
+            before = journal.held.get(min(send.run for _, send in sends), frozenset())
             found = [
                 image
                 for image in images
                 if image.id
                 and stored_name(image.name or "") == name
                 and image.id not in before
-                and image.id not in journal.claimed
+                and not self.claimed(image.id)
+                and any(_in_flight_then(image, send, clock, patience) for _, send in sends)
             ]
-            if len(sends) == 1 and len(found) <= 1:
-                (content, _), asset = sends[0]
+            young = [send for _, send in sends if time.time() - (send.at or 0) < patience]
+            if not found and young and not final:
+                wait_until = max(send.at or 0 for send in young) + patience
+                for key, _ in sends:
+                    self.deferred[key] = wait_until
+                continue
+            if len(sends) == 1 and len(found) <= 1 and not journal.unidentified[name]:
+                (content, _), send = sends[0]
                 landed = found[0].id or "" if found else None
-                if asset is None and landed is None:
+                if landed is not None:
+                    self.claim(landed)
+                if send.asset is None and landed is None:
                     journal.record_absent(content, name)
-                elif asset is None and landed is not None:
+                elif send.asset is None and landed is not None:
                     journal.record_landed(content, name, landed)
-                elif asset is not None and landed is None:
-                    journal.record_asset_absent(asset)
-                elif asset is not None:
-                    journal.record_attached(asset, content, name)
+                elif send.asset is not None and landed is None:
+                    journal.record_asset_absent(send.asset)
+                elif send.asset is not None:
+                    journal.record_attached(send.asset, content, name)
                 continue
             if not found:
-                for (content, _), asset in sends:
-                    if asset is None:
+                for (content, _), send in sends:
+                    if send.asset is None:
                         journal.record_absent(content, name)
                     else:
-                        journal.record_asset_absent(asset)
+                        journal.record_asset_absent(send.asset)
                 continue
             ids = tuple(image.id or "" for image in found)
-            for key, asset in sends:
-                self.unsettled[("asset", asset) if asset is not None else key] = (
+            for key, send in sends:
+                self.unsettled[("asset", send.asset) if send.asset is not None else key] = (
                     UnknownOutcomeError(
                         f"an earlier run sent {name} without learning whether it landed, and "
                         f"the model holds {len(found)} images of that name that could be it; "
@@ -498,6 +521,48 @@ class _Run:
                         candidates=ids,
                     )
                 )
+
+    def patience(self) -> float:
+        """How long a request may take, by the client's timeout: after that, it is surely
+        done (stored or not)."""
+        return self.resource.client.timeout.total or _DEFAULT_PATIENCE
+
+    def claimed(self, image_id: str | None) -> bool:
+        """Whether an outcome of this run, an earlier one, or a single add of this client
+        already points at this image."""
+        return image_id in self.journal.claimed or self.resource.client._shared.claimed(image_id)
+
+    def claim(self, image_id: str | None) -> None:
+        if image_id:
+            self.journal.claimed.add(image_id)
+            self.resource.client._shared.claim(image_id)
+
+    async def settle_held_back(self) -> None:
+        """The items whose earlier send was too young to settle at the start: wait until it
+        is older than the client's timeout, read the model again, settle, and send what
+        surely did not land."""
+        if not self.held_back:
+            return
+        delay = max(self.deferred.values()) - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        clock = ServerClock()
+        images = await self.read_images(clock)
+        # What the model holds now and no outcome claims cannot be the result of the sends
+        # that follow either.
+        self.held = self.held | {
+            image.id for image in images if image.id and not self.claimed(image.id)
+        }
+        self.deferred.clear()
+        self.settle_earlier_sends(images, self.journal.run, clock, final=True)
+        items, self.held_back = self.held_back, []
+        await run_pool(
+            items,
+            lambda _, item: self.prepare_image(*item),
+            self.send_image,
+            self.concurrency,
+            lambda _, item: False,
+        )
 
     # The image pipeline -----------------------------------------------------------------
 
@@ -535,6 +600,9 @@ class _Run:
         identity = self.identity(digest, name)
         first = self.first_of.setdefault(identity, index)
         journal = self.journal
+        if (digest, name) in self.deferred:
+            self.held_back.append((index, source))  # settled at the end (settle_held_back)
+            return None
         done = Outcome(index, source, name=name, sha256=digest)
         if first != index:
             self.finish(_evolve(done, status="duplicate", duplicate_of=first))
@@ -542,8 +610,10 @@ class _Run:
         landed_id = journal.landed.get((digest, name))
         if landed_id is None and journal.first_format:
             landed_id = self.first_format_landed(digest, name, parts)
+        if landed_id and landed_id not in self.held:
+            landed_id = None  # it landed once, but the model no longer holds it: send again
         if landed_id is not None:
-            image_seen = TrainingImage(id=landed_id or None, name=name)
+            image_seen = TrainingImage(id=landed_id, name=name) if landed_id else None
             self.finish(_evolve(done, status="already_there", training_image=image_seen))
             return None
         if self.dedupe == "content" and digest in journal.landed_content:
@@ -609,12 +679,18 @@ class _Run:
                 check=check,
             )
         except Exception as error:
-            if _maybe_stored(error):
-                self.tainted.add(job.name)  # left unconfirmed: the next run settles it
-            else:
+            if not _maybe_stored(error) or (check is not None and check.surely_absent):
                 self.journal.record_absent(job.sha256, job.name)
-            raise
+                raise
+            self.tainted.add(job.name)  # left unconfirmed: the next run settles it
+            if isinstance(error, UnknownOutcomeError):
+                raise
+            raise UnknownOutcomeError(
+                f"{job.name}: the answer was lost and could not be settled on the model; the "
+                "journal keeps the send, and the next run with it settles it"
+            ) from error
         image = answer.training_image
+        self.claim(image.id)
         self.journal.record_landed(job.sha256, job.name, image.id or "")
         outcome = Outcome(job.index, job.source, "sent", image, name=job.name, sha256=job.sha256)
         self.finish(outcome, sent=sum(map(len, job.parts)))
@@ -689,12 +765,14 @@ class _Run:
         if not _maybe_stored(error):
             for item in batch:
                 self.journal.record_asset_absent(item.asset_id)
+                if item.name is not None and item.sha256 is not None:
+                    self.journal.forget_upload(item.sha256, item.name)  # uploaded again next time
                 self.finish(item.outcome("failed", error=error))
             return
         images: list[TrainingImage] | None = None
         if all(item.name is not None for item in batch):
             with contextlib.suppress(Exception):
-                images = await self.read_images()
+                images = await self.read_images(None)
         for item in batch:
             found = None
             if images is not None and item.name is not None:
@@ -713,12 +791,12 @@ class _Run:
             unknown.__cause__ = error
             self.finish(item.outcome("failed", error=unknown))
 
-    async def read_images(self) -> list[TrainingImage]:
+    async def read_images(self, clock: ServerClock | None) -> list[TrainingImage]:
         """The model's training images (none when there is no such model)."""
         from .resources.training_images import read_model  # it imports this module
 
         try:
-            model = await read_model(self.resource.client, self.model_id, self.project_id, None)
+            model = await read_model(self.resource.client, self.model_id, self.project_id, clock)
         except NotFoundError:
             return []
         return list(model.training_images or [])
@@ -773,10 +851,15 @@ async def run_pool(
         while (job := await ready.get()) is not _END:
             await send(job)
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(produce)
-        for _ in range(concurrency):
-            group.start_soon(work)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(produce)
+            for _ in range(concurrency):
+                group.start_soon(work)
+    except BaseExceptionGroup as group_error:  # the input's own error, as the caller raised it
+        if len(group_error.exceptions) == 1:
+            raise group_error.exceptions[0] from None
+        raise
     return count
 
 
@@ -786,27 +869,34 @@ class _RunCheck:
     item claims. Zero: not stored. More than one, or a name whose earlier add stayed
     unknown: UnknownOutcomeError."""
 
-    __slots__ = ("name", "run")
+    __slots__ = ("name", "run", "surely_absent")
 
     def __init__(self, run: _Run, name: str) -> None:
         self.run = run
         self.name = name
+        #: The last look found the image surely not stored (so the add's error is final).
+        self.surely_absent = False
 
     def credible(self, answer: TrainingImageAddResponse) -> bool:
-        return self.new_and_unclaimed(answer.training_image)
+        """New, unclaimed, and not named after another item in flight (whose image it would
+        be). A name that merely differs is believed: the service may store names in a form
+        this SDK does not know, and doubting it would send the image again."""
+        image = answer.training_image
+        name = stored_name(image.name or "")
+        in_flight_elsewhere = name != self.name and self.run.locks.holds(name)
+        return self.new_and_unclaimed(image) and not in_flight_elsewhere
 
     def new_and_unclaimed(self, image: TrainingImage) -> bool:
-        return bool(image.id) and image.id not in self.run.held and not self.claimed(image.id)
-
-    def claimed(self, image_id: str | None) -> bool:
-        return image_id in self.run.journal.claimed
+        return bool(image.id) and image.id not in self.run.held and not self.run.claimed(image.id)
 
     async def find(self, error: APIError) -> TrainingImageAddResponse | None:
+        self.surely_absent = False
         try:
-            images = await self.run.read_images()
+            images = await self.run.read_images(None)
         except Exception as check_error:
             raise error from check_error
         found = self.pick(images, error)
+        self.surely_absent = found is None
         return None if found is None else TrainingImageAddResponse(training_image=found)
 
     def pick(self, images: Iterable[TrainingImage], error: BaseException) -> TrainingImage | None:
@@ -818,14 +908,18 @@ class _RunCheck:
         ]
         if not found:
             return None
-        if len(found) > 1 or self.name in self.run.tainted:
+        if (
+            len(found) > 1
+            or self.name in self.run.tainted
+            or self.run.journal.unidentified[self.name]
+        ):
             raise UnknownOutcomeError(
                 f"{self.name}: the answer was lost and the model holds {len(found)} new "
                 "images of that name that no other item claims; which one is this item's "
                 "cannot be told",
                 candidates=tuple(image.id or "" for image in found),
             ) from error
-        self.run.journal.claimed.add(found[0].id or "")
+        self.run.claim(found[0].id)
         return found[0]
 
 
@@ -834,6 +928,10 @@ class _NameLocks:
 
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    def holds(self, name: str) -> bool:
+        """Whether a request of that stored name is in flight (or waiting for one)."""
+        return name in self._locks
 
     @contextlib.asynccontextmanager
     async def hold(self, names: Iterable[str]) -> AsyncIterator[None]:
@@ -855,6 +953,20 @@ class _NameLocks:
                 del self._locks[name]
 
 
+def _in_flight_then(image: TrainingImage, send: Send, clock: ServerClock, patience: float) -> bool:
+    """Whether ``image`` was created while ``send`` could have been in flight: from its
+    announcement to the client's timeout after it, on the server's clock (from the Date of
+    the model's read), widened by ``CLOCK_MARGIN`` and the Date's second. True when either
+    time is unknown: the window cannot narrow the choice then."""
+    created = parse_created_at(image.created_at)
+    server_now = clock.lower_bound(time.monotonic())
+    if send.at is None or created is None or server_now is None:
+        return True
+    sent = server_now - timedelta(seconds=time.time() - send.at)
+    slack = CLOCK_MARGIN + timedelta(seconds=1)
+    return sent - slack <= created <= sent + timedelta(seconds=patience) + slack
+
+
 def _maybe_stored(error: BaseException) -> bool:
     """Whether a failed write may have been stored all the same (see ``may_have_acted``)."""
     return isinstance(error, UnknownOutcomeError) or (
@@ -867,6 +979,8 @@ def _evolve(outcome: Outcome, **changes: Any) -> Outcome:
 
 
 _END = object()
+#: Seconds a request may take when the client sets no total timeout.
+_DEFAULT_PATIENCE = 60.0
 #: Seconds of reading and encoding after which the producer yields to the event loop.
 _LONG_PREPARE = 0.0001
 

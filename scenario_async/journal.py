@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -50,6 +52,8 @@ class Send:
     content: str | None = None
     name: str | None = None
     asset: str | None = None
+    #: When it was announced (``time.time()``), if the journal says.
+    at: float | None = None
 
 
 @define
@@ -68,6 +72,9 @@ class Journal:
     landed_content: dict[str, str] = field(factory=dict)
     #: Every training image id some outcome claimed: never the answer to another item.
     claimed: set[str] = field(factory=set)
+    #: How many images of each stored name landed with no id known (attached in a batch,
+    #: whose answer names one image): a new image of that name cannot be told from them.
+    unidentified: Counter[str] = field(factory=Counter)
     #: Asset ids attached to the model.
     attached: set[str] = field(factory=set)
     #: Assets uploaded for an item (content, stored name) and not attached yet.
@@ -133,7 +140,7 @@ class Journal:
             self.held[self.run] = frozenset(entry["held"])
         elif op == "send":
             send = Send(int(entry["run"]), entry.get("content"), entry.get("name"))
-            send.asset = entry.get("asset")
+            send.asset, send.at = entry.get("asset"), entry.get("at")
             self.unconfirmed[_key(send)] = send
         elif op == "landed":
             self._landed(entry["content"], entry["name"], entry["id"])
@@ -141,6 +148,8 @@ class Journal:
             self.unconfirmed.pop(_entry_key(entry), None)
         elif op == "asset":
             self.uploaded[(entry["content"], entry["name"])] = entry["asset"]
+        elif op == "forget":
+            self.uploaded.pop((entry["content"], entry["name"]), None)
         elif op == "attached":
             self.attached.add(entry["asset"])
             self.unconfirmed.pop(("asset", entry["asset"]), None)
@@ -167,6 +176,8 @@ class Journal:
         self.uploaded.pop((content, name), None)
         if image_id:
             self.claimed.add(image_id)
+        else:
+            self.unidentified[name] += 1
 
     # Writing ----------------------------------------------------------------------------
 
@@ -179,15 +190,18 @@ class Journal:
 
     def send(self, content: str, name: str) -> None:
         """Announce a direct add, before it leaves."""
-        send = Send(self.run, content, name)
+        send = Send(self.run, content, name, at=time.time())
         self.unconfirmed[_key(send)] = send
-        self._write({"op": "send", "run": self.run, "content": content, "name": name})
+        self._write(
+            {"op": "send", "run": self.run, "content": content, "name": name, "at": send.at}
+        )
 
     def send_assets(self, asset_ids: Iterable[str]) -> None:
         """Announce an attach of these asset ids, before it leaves."""
+        at = time.time()
         for asset_id in asset_ids:
-            self.unconfirmed[("asset", asset_id)] = Send(self.run, asset=asset_id)
-            self._write({"op": "send", "run": self.run, "asset": asset_id})
+            self.unconfirmed[("asset", asset_id)] = Send(self.run, asset=asset_id, at=at)
+            self._write({"op": "send", "run": self.run, "asset": asset_id, "at": at})
 
     def record_landed(self, content: str, name: str, image_id: str) -> None:
         self._landed(content, name, image_id)
@@ -201,6 +215,12 @@ class Journal:
     def record_uploaded(self, content: str, name: str, asset_id: str) -> None:
         self.uploaded[(content, name)] = asset_id
         self._write({"op": "asset", "content": content, "name": name, "asset": asset_id})
+
+    def forget_upload(self, content: str, name: str) -> None:
+        """The asset uploaded for this item cannot be attached (gone, say): the next run
+        uploads the image again."""
+        self.uploaded.pop((content, name), None)
+        self._write({"op": "forget", "content": content, "name": name})
 
     def record_attached(
         self, asset_id: str, content: str | None = None, name: str | None = None
