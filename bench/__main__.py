@@ -381,8 +381,11 @@ def main() -> None:
             print("\n## import (whole processes, median ms)")
             for name, ms in imports.items():
                 print(f"{name:24} {ms:8.1f}")
-            ratio = imports["import scenario_async"] / imports["import aiohttp"]
-            checks.append(("import: scenario_async vs aiohttp", ratio, "<= 1.5", ratio <= 1.5))
+            # What a program pays before its first call: importing and making a client.
+            ratio = imports["import + AsyncScenario()"] / imports["import aiohttp"]
+            checks.append(
+                ("import: scenario_async + client vs aiohttp", ratio, "<= 1.5", ratio <= 1.5)
+            )
         if "curve" in only:
             report["curve"] = curve(args, quick)
         if "instructions" in only:

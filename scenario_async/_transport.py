@@ -9,6 +9,7 @@ transport of their own (see tests/test_transport.py).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -70,13 +71,17 @@ class AiohttpTransport:
         self.ssl_context = ssl_context
         self.headers = headers
         self.session: aiohttp.ClientSession | None = None
-        self._owner: tuple[asyncio.AbstractEventLoop, int] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the pool's loop and process
+        self._forks = 0
         self._guard: AsyncIterator[None] | None = None
 
+    def _owns(self) -> bool:
+        """Whether the pool was opened by the running loop, in this process."""
+        return self._loop is asyncio.get_running_loop() and self._forks == _FORKS[0]
+
     async def _session(self) -> aiohttp.ClientSession:
-        owner = (asyncio.get_running_loop(), _FORKS[0])
         session = self.session
-        if session is not None and not session.closed and owner == self._owner:
+        if session is not None and not session.closed and self._owns():
             return session
         if session is not None and not session.closed:
             # Another loop's (already closed by its guard) or the parent's: not ours to close.
@@ -94,7 +99,7 @@ class AiohttpTransport:
         # aiohttp (its test client uses it), hence the check.
         if hasattr(session, "_retry_connection"):
             session._retry_connection = False
-        self.session, self._owner = session, owner
+        self.session, self._loop, self._forks = session, asyncio.get_running_loop(), _FORKS[0]
         self._guard = _closed_with_the_loop(session)
         await self._guard.__anext__()
         return session
@@ -108,15 +113,13 @@ class AiohttpTransport:
         timeout: aiohttp.ClientTimeout,
     ) -> Answer:
         session = self.session
-        if (
-            session is None
-            or session.closed
-            or self._owner != (asyncio.get_running_loop(), _FORKS[0])
-        ):
+        if session is None or session.closed or not self._owns():
             session = await self._session()
         target = _parsed_url(url)
         try:
-            data, headers = _streamed(body, headers)
+            data = body
+            if body is not None and len(body) > _STREAM_BODIES_ABOVE:
+                data, headers = _streamed(body, headers)
             async with session.request(
                 method, target, data=data, headers=headers, timeout=timeout
             ) as response:
@@ -184,14 +187,15 @@ async def _chunks(raw: bytes) -> AsyncIterator[memoryview]:
         yield view[start : start + _CHUNK]
 
 
-def _streamed(raw: bytes | None, headers: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
-    """What aiohttp sends: the bytes, or a body over 1 MiB as a stream of slices of them with
-    its Content-Length (so it is not sent chunked), as aiohttp asks."""
-    if raw is None or len(raw) <= _STREAM_BODIES_ABOVE:
-        return raw, headers
+def _streamed(raw: bytes, headers: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
+    """A body over 1 MiB as aiohttp asks to be given it: a stream of slices of the bytes,
+    with its Content-Length (so it is not sent chunked)."""
     return _chunks(raw), {**headers, "Content-Length": str(len(raw))}
 
 
+@functools.lru_cache(maxsize=1024)
 def _parsed_url(url: str) -> yarl.URL:
-    """The URL object of a percent-encoded URL, which aiohttp must not encode again."""
+    """The URL object of a percent-encoded URL, which aiohttp must not encode again. Cached
+    (2,600 instructions a call, 0.4 % of a small add): kept with path_segment's cache because
+    together with the JSON headers and raw_decode they hold small adds within 1.15x."""
     return yarl.URL(url, encoded=True)

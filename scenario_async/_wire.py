@@ -7,6 +7,7 @@ tested without a server.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import json.encoder
 import random
@@ -65,11 +66,14 @@ JSON_HEADERS: Mapping[str, str] = CIMultiDictProxy(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def path_segment(value: str) -> str:
     """Percent-encode one path parameter so that no id can change the route.
 
     ``/``, ``?``, ``#`` and ``%`` are encoded like any reserved character; a segment made only
-    of dots is encoded too, since ``..`` would otherwise climb one level up.
+    of dots is encoded too, since ``..`` would otherwise climb one level up. Cached: a bulk
+    upload encodes the same model id for every image (1,500 instructions, 0.2 % of a small
+    add; see _transport._parsed_url for why it stays).
     """
     if _PLAIN_SEGMENT.fullmatch(value):
         return value

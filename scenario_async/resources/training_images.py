@@ -68,7 +68,7 @@ class AsyncTrainingImages(AsyncResource):
         client = self._client
         check = None
         if name is not None and raw_data is not None and client.on_unknown_outcome == "verify":
-            check = _SingleAddCheck(client, model_id, stored_name(name), project_id)
+            check = _SingleAddCheck(client, model_id, name, project_id)
         answer = await post_image(
             client,
             model_id,
@@ -203,6 +203,7 @@ class _SingleAddCheck:
         return not self.client._shared.claimed(answer.training_image.id)
 
     async def find(self, error: APIError) -> TrainingImageAddResponse | None:
+        name = stored_name(self.name)  # compared as the service stores it
         clock = ServerClock()
         try:
             model = await read_model(self.client, self.model_id, self.project_id, clock)
@@ -213,21 +214,21 @@ class _SingleAddCheck:
         bound = clock.lower_bound(self.started)
         if bound is None:
             raise UnknownOutcomeError(
-                f"{self.name}: the answer was lost and the server's clock is unknown (its "
+                f"{name}: the answer was lost and the server's clock is unknown (its "
                 "answers carry no Date), so an older image of that name cannot be told from "
                 "a new one"
             ) from error
         bound -= CLOCK_MARGIN
         candidates = []
         for image in model.training_images or []:
-            if stored_name(image.name or "") != self.name or self.client._shared.claimed(image.id):
+            if stored_name(image.name or "") != name or self.client._shared.claimed(image.id):
                 continue
             created = parse_created_at(image.created_at)
             if created is None or created >= bound:
                 candidates.append(image)
         if len(candidates) > 1:
             raise UnknownOutcomeError(
-                f"{self.name}: the answer was lost and {len(candidates)} training images of "
+                f"{name}: the answer was lost and {len(candidates)} training images of "
                 "that name were created meanwhile; which one is this add's cannot be told",
                 candidates=tuple(image.id or "" for image in candidates),
             ) from error
