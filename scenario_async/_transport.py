@@ -96,7 +96,8 @@ class AiohttpTransport:
         # aiohttp sends a GET, PUT or DELETE again, unseen, when its connection drops. That
         # resend ignores max_retries and hides a lost answer from the client's retry loop,
         # which must see it to reconcile what the resend meets. The switch is private to
-        # aiohttp (its test client uses it), hence the check.
+        # aiohttp (its test client uses it) and came with 3.11, hence the lower bound in
+        # pyproject.toml: before it, nothing turns the resend off.
         if hasattr(session, "_retry_connection"):
             session._retry_connection = False
         self.session, self._loop, self._forks = session, asyncio.get_running_loop(), _FORKS[0]
