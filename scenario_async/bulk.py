@@ -416,21 +416,10 @@ class _Run:
         ordered = []
         for index in sorted(self.outcomes):
             outcome = self.outcomes[index]
-            original = (
-                self.outcomes.get(outcome.duplicate_of)
-                if outcome.duplicate_of is not None
-                else None
-            )
-            if original is not None and not original.ok:
-                outcome = Outcome(
-                    index,
-                    outcome.source,
-                    original.status,
-                    error=original.error,
-                    name=outcome.name,
-                    sha256=outcome.sha256,
-                    duplicate_of=outcome.duplicate_of,
-                )
+            if outcome.duplicate_of is not None:
+                original = self.outcomes.get(outcome.duplicate_of)
+                if original is not None and not original.ok:
+                    outcome = _evolve(outcome, status=original.status, error=original.error)
             ordered.append(outcome)
         return BulkResult(ordered)
 

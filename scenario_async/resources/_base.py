@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._options import RequestOptions, Timeout
 from .._validate import check_query
 
 if TYPE_CHECKING:
     from .._client import AsyncScenario
+    from .._clock import ServerClock
 
-__all__ = ["AsyncResource", "options", "query"]
+__all__ = ["AsyncResource", "options", "query", "read_for_check"]
+
+T = TypeVar("T")
 
 
 class AsyncResource:
@@ -49,3 +52,23 @@ def query(project_id: str | None, original_assets: bool | None = None) -> dict[s
     if original_assets is not None:
         params["originalAssets"] = original_assets
     return params
+
+
+async def read_for_check(
+    client: AsyncScenario,
+    path: str,
+    cast_to: type[T],
+    project_id: str | None,
+    clock: ServerClock | None = None,
+) -> T:
+    """A GET made to learn what a write did (after its answer was lost), retried like any
+    read; ``clock`` is shown the answer's ``Date``."""
+    answer: T = await client.request(
+        "GET",
+        path,
+        cast_to=cast_to,
+        options=NO_OPTIONS,
+        query=query(project_id),
+        on_headers=None if clock is None else clock.observe,
+    )
+    return answer

@@ -21,7 +21,7 @@ from ..types.jobs import JobRetrieveResponse
 from ..types.models import Model, ModelRetrieveResponse, ModelStatus
 from ..types.train import TrainResponse
 from ..types.training_images import TrainingImageReplaceResponse
-from ._base import NO_OPTIONS, query
+from ._base import read_for_check
 
 if TYPE_CHECKING:
     from .._client import AsyncScenario
@@ -141,20 +141,12 @@ async def _read(
     error: APIStatusError,
     clock: ServerClock | None = None,
 ) -> T:
-    """A GET for a check, retried like any read. If it fails, the write's own error is
-    raised: without the check, nothing says the write took effect."""
+    """A GET for a check. If it fails, the write's own error is raised: without the check,
+    nothing says the write took effect."""
     try:
-        answer: T = await client.request(
-            "GET",
-            path,
-            cast_to=cast_to,
-            options=NO_OPTIONS,
-            query=query(project_id),
-            on_headers=None if clock is None else clock.observe,
-        )
+        return await read_for_check(client, path, cast_to, project_id, clock)
     except APIError as check_error:
         raise error from check_error
-    return answer
 
 
 def _made_since(created_at: str | None, clock: ServerClock, started: float) -> bool:

@@ -27,7 +27,7 @@ from ..types.training_images import (
     TrainingImageReplaceResponse,
 )
 from . import _reconcile
-from ._base import NO_OPTIONS, AsyncResource, options, query
+from ._base import NO_OPTIONS, AsyncResource, options, query, read_for_check
 
 if TYPE_CHECKING:
     from .._client import AsyncScenario
@@ -276,15 +276,8 @@ async def read_model(
     client: AsyncScenario, model_id: str, project_id: str | None, clock: ServerClock | None
 ) -> Model:
     """The model, read to look for an add's image (retried like any read)."""
-    answer: ModelRetrieveResponse = await client.request(
-        "GET",
-        f"/models/{path_segment(model_id)}",
-        cast_to=ModelRetrieveResponse,
-        options=NO_OPTIONS,
-        query=query(project_id),
-        on_headers=None if clock is None else clock.observe,
-    )
-    return answer.model
+    path = f"/models/{path_segment(model_id)}"
+    return (await read_for_check(client, path, ModelRetrieveResponse, project_id, clock)).model
 
 
 def _pairs_to_wire(body: Any) -> list[dict[str, Any]]:
