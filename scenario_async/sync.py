@@ -1,9 +1,9 @@
 """Scenario: the blocking twin of AsyncScenario.
 
-Each client runs one asyncio event loop in a daemon thread of its own, started by its first
-call and stopped by ``close()``. A sync method schedules its async twin's coroutine on that
-loop and waits: the same code, retries and errors. Each method is one line
-(``blocking(...)``) that keeps the async method's signature for type checkers and ``help()``.
+Each client runs one asyncio event loop in a daemon thread, started by its first call and
+stopped by ``close()``. A sync method hands its async twin's coroutine to that loop and
+waits: the same code, retries and errors. Each method is one ``blocking(...)`` line that
+keeps the async method's signature for type checkers, ``help()`` and IDEs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Gener
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._client import AsyncScenario
-from ._options import Timeout, UnknownOutcome
 from .resources import AsyncAssets, AsyncJobs, AsyncModels, AsyncTrain, AsyncTrainingImages
 
 __all__ = ["Scenario"]
@@ -27,109 +26,97 @@ __all__ = ["Scenario"]
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
 
 _CLOSED_MID_CALL = "the client was closed while this call was running"
 
 
 class _LoopThread:
-    """One event loop in a daemon thread. A call is scheduled from the calling thread, which
-    waits; Ctrl-C cancels the call, waits until it has unwound, and raises KeyboardInterrupt."""
+    """One client's event loop thread. The caller waits for its call; Ctrl-C cancels the
+    call, waits until it has unwound, and is raised as KeyboardInterrupt."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
         self.closed = False
         _LIVE.add(self)
 
     def call(self, func: Callable[[], Awaitable[R]]) -> R:
-        if self._thread is not None and threading.current_thread() is self._thread:
+        if threading.current_thread() is self.thread:
             raise RuntimeError(
                 "a sync client cannot be called from code running on its own loop (an "
                 "on_progress callback, say); use client.async_client there"
             )
-        future: concurrent.futures.Future[R] = concurrent.futures.Future()
-        unwound = threading.Event()
+        result: concurrent.futures.Future[R] = concurrent.futures.Future()
         context = contextvars.copy_context()  # the caller's context vars, as asyncio.run
-        tasks: list[asyncio.Future[R]] = []
+        tasks: list[asyncio.Task[R]] = []
+
+        async def run() -> R:
+            if self.closed:
+                raise RuntimeError(_CLOSED_MID_CALL)
+            return await func()
+
+        def settle(task: asyncio.Task[R]) -> None:
+            if task.cancelled():
+                closed = RuntimeError(_CLOSED_MID_CALL)  # or cancelled by the caller's Ctrl-C
+                result.set_exception(closed if self.closed else asyncio.CancelledError())
+            elif (error := task.exception()) is not None:
+                result.set_exception(error)
+            else:
+                result.set_result(task.result())
 
         def start() -> None:  # on the loop
-            if not future.set_running_or_notify_cancel():  # Ctrl-C came first
-                unwound.set()
-                return
-            try:
-                if self.closed:
-                    raise RuntimeError(_CLOSED_MID_CALL)
-                task = context.run(asyncio.ensure_future, func())
-            except BaseException as exc:
-                future.set_exception(exc)
-                unwound.set()
-                return
-            tasks.append(task)
-            task.add_done_callback(lambda done: self._settle(done, future, unwound))
+            tasks.append(context.run(asyncio.ensure_future, run()))
+            tasks[0].add_done_callback(settle)
 
-        with self._lock:
+        with self.lock:
             if self.closed:
                 raise RuntimeError("this client is closed; create a new one")
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(
-                    target=self._loop.run_forever, name="scenario-async-loop", daemon=True
+            if self.loop is None:
+                self.loop = asyncio.new_event_loop()
+                self.thread = threading.Thread(
+                    target=self.loop.run_forever, name="scenario-async-loop", daemon=True
                 )
-                self._thread.start()
-            loop = self._loop
+                self.thread.start()
+            loop = self.loop
             loop.call_soon_threadsafe(start)
         try:
-            return future.result()
-        except KeyboardInterrupt:
-            if not future.cancel():  # already running: cancel its task, on the loop
-                loop.call_soon_threadsafe(lambda: tasks[0].cancel())
-            unwound.wait()
+            return result.result()
+        except KeyboardInterrupt:  # start() was scheduled first, so the task exists by then
+            loop.call_soon_threadsafe(lambda: tasks[0].cancel())
+            concurrent.futures.wait([result])
             raise
 
-    def _settle(
-        self, task: asyncio.Future[R], future: concurrent.futures.Future[R], unwound: Any
-    ) -> None:
-        if task.cancelled():
-            closed = RuntimeError(_CLOSED_MID_CALL)
-            future.set_exception(closed if self.closed else concurrent.futures.CancelledError())
-        elif (error := task.exception()) is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(task.result())
-        unwound.set()
-
     def close(self, aclose: Callable[[], Awaitable[None]]) -> None:
-        """Close the pool, end the calls still running, then stop the loop and its thread."""
-        with self._lock:
-            loop, thread, self.closed = self._loop, self._thread, True
-            self._loop = self._thread = None
+        """End the calls still running, close the pool, then stop the loop and its thread."""
+        with self.lock:
+            loop, thread, self.closed = self.loop, self.thread, True
+            self.loop = self.thread = None
         if loop is None or thread is None:
             return
-        if threading.current_thread() is thread:  # a finalizer run by the loop's thread
+        if threading.current_thread() is thread:  # a finalizer run by the loop's own thread
             threading.Thread(target=_stop, args=(loop, thread, aclose)).start()
         else:
             _stop(loop, thread, aclose)
 
     def forget_after_fork(self) -> None:
-        """In a forked child the loop's thread did not come along, and the loop's selector
-        and sockets are the parent's: leave them untouched (kept, so no finalizer closes
-        them) and start afresh on the next call."""
-        _LEFT_IN_PARENT.append(self._loop)
-        self._lock = threading.Lock()  # a parent thread may have held it at the fork
-        self._loop = self._thread = None
+        """In a forked child the loop's thread did not come along and its selector and
+        sockets are the parent's: keep them untouched (no finalizer may close them) and
+        start afresh on the next call."""
+        _LEFT_IN_PARENT.append(self.loop)
+        self.lock = threading.Lock()  # a parent's thread may have held it at the fork
+        self.loop = self.thread = None
 
 
 def _stop(
     loop: asyncio.AbstractEventLoop, thread: threading.Thread, aclose: Callable[[], Awaitable[None]]
 ) -> None:
     async def closing() -> None:
-        await aclose()
-        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in running:
+        calls = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in calls:
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*calls, return_exceptions=True)
+        await aclose()
         await loop.shutdown_asyncgens()
 
     try:
@@ -151,12 +138,16 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _like(call: F, method: Callable[..., Any]) -> F:
-    """``call`` with ``method``'s name, docstring and signature, as help() and IDEs show."""
-    call.__name__ = call.__qualname__ = method.__name__
-    call.__doc__ = method.__doc__
-    call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
-    return call
+def _like(method: Callable[..., Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Give the decorated function ``method``'s name, docstring and runtime signature."""
+
+    def copy(call: Callable[P, R]) -> Callable[P, R]:
+        call.__name__ = call.__qualname__ = method.__name__
+        call.__doc__ = method.__doc__
+        call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+        return call
+
+    return copy
 
 
 def blocking(
@@ -164,18 +155,20 @@ def blocking(
 ) -> Callable[Concatenate[SyncResource, P], R]:
     """The sync method that runs the async method of the same name."""
 
+    @_like(method)
     def call(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> R:
         bound: Callable[P, Coroutine[Any, Any, R]] = getattr(self._async, method.__name__)
         return self._runner.call(lambda: bound(*args, **kwargs))
 
-    return _like(call, method)
+    return call
 
 
 def blocking_iter(
     method: Callable[Concatenate[Any, P], AsyncIterator[T]],
 ) -> Callable[Concatenate[SyncResource, P], Generator[T, None, None]]:
-    """The sync method that iterates, item by item, what the async method returns."""
+    """The sync method that iterates, item by item, what the async method yields."""
 
+    @_like(method)
     def call(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> Generator[T, None, None]:
         items: AsyncIterator[T] = getattr(self._async, method.__name__)(*args, **kwargs)
         try:
@@ -188,7 +181,7 @@ def blocking_iter(
             if hasattr(items, "aclose") and not self._runner.closed:
                 self._runner.call(items.aclose)
 
-    return _like(call, method)
+    return call
 
 
 class SyncResource:
@@ -244,12 +237,12 @@ class Assets(SyncResource):
     upload = blocking(AsyncAssets.upload)
 
 
-def _init_like(
-    source: Callable[Concatenate[Any, P], None],
-) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
-    """Give the decorated ``__init__(self, **options)`` the signature of ``source``, for
-    type checkers and at runtime: the two clients take the same options by construction."""
-    return lambda init: _like(init, source)
+def _options_of(
+    source: Callable[Concatenate[Any, P], Any],
+) -> Callable[[Callable[..., R]], Callable[Concatenate[Any, P], R]]:
+    """Give the decorated ``method(self, **options)`` the options of ``source``, for type
+    checkers and at runtime: the two clients take the same options by construction."""
+    return _like(source)  # type: ignore[return-value]
 
 
 class Scenario(SyncResource):
@@ -265,13 +258,20 @@ class Scenario(SyncResource):
     jobs = nested(Jobs)
     assets = nested(Assets)
     _async: AsyncScenario
-    _origin: Scenario | None = None
+    _origin: Scenario | None = None  # keeps the client whose loop a copy shares alive
 
-    @_init_like(AsyncScenario.__init__)
+    @_options_of(AsyncScenario.__init__)
     def __init__(self, **options: Any) -> None:
         async_client = AsyncScenario(**options)
         super().__init__(async_client, _LoopThread())
         self._finalizer = weakref.finalize(self, self._runner.close, async_client.aclose)
+
+    @_options_of(AsyncScenario.with_options)
+    def with_options(self, **options: Any) -> Scenario:
+        clone = object.__new__(Scenario)
+        SyncResource.__init__(clone, self._async.with_options(**options), self._runner)
+        clone._finalizer, clone._origin = self._finalizer, self  # one loop, closed once
+        return clone
 
     @property
     def async_client(self) -> AsyncScenario:
@@ -284,22 +284,6 @@ class Scenario(SyncResource):
 
     def __repr__(self) -> str:
         return f"Scenario(base_url={self._async.base_url!r}, max_retries={self._async.max_retries})"
-
-    def with_options(
-        self,
-        *,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        on_unknown_outcome: UnknownOutcome | None = None,
-    ) -> Scenario:
-        """A copy with other defaults, sharing this client's pool and event loop."""
-        clone = object.__new__(Scenario)
-        copy = self._async.with_options(
-            timeout=timeout, max_retries=max_retries, on_unknown_outcome=on_unknown_outcome
-        )
-        SyncResource.__init__(clone, copy, self._runner)
-        clone._finalizer, clone._origin = self._finalizer, self  # one loop, closed once
-        return clone
 
     def run(self, func: Callable[[], Awaitable[R]]) -> R:
         """Run a coroutine function on this client's loop and wait for its result."""

@@ -287,7 +287,7 @@ def test_a_client_dropped_unclosed_is_closed_without_warnings(tmp_path: Path) ->
 def test_a_forked_child_gets_a_loop_and_pool_of_its_own(fake_scenario: FakeScenario) -> None:
     with fake_scenario.sync_client() as client:
         client.models.training_images.add("m", data=PNG_DATA_URL, name="parent-1.png")
-        parent_thread = client._runner._thread
+        parent_thread = client._runner.thread
         assert parent_thread is not None
         read, write = os.pipe()
         pid = os.fork()
@@ -295,7 +295,7 @@ def test_a_forked_child_gets_a_loop_and_pool_of_its_own(fake_scenario: FakeScena
             code = 1
             try:
                 answer = client.models.training_images.add("m", data=PNG_DATA_URL, name="c.png")
-                fresh = client._runner._thread is not None and client._runner._thread.is_alive()
+                fresh = client._runner.thread is not None and client._runner.thread.is_alive()
                 ok = answer.training_image.name == "c.png" and fresh
                 os.write(write, b"ok" if ok else b"bad")
                 client.close()
@@ -308,7 +308,68 @@ def test_a_forked_child_gets_a_loop_and_pool_of_its_own(fake_scenario: FakeScena
         os.close(read)
         assert os.waitstatus_to_exitcode(status) == 0 and report == b"ok"
         # The parent's loop and pool are untouched by what the child did.
-        assert client._runner._thread is parent_thread and parent_thread.is_alive()
+        assert client._runner.thread is parent_thread and parent_thread.is_alive()
         client.models.training_images.add("m", data=PNG_DATA_URL, name="parent-2.png")
     names = sorted(image.name or "" for image in fake_scenario.training_images("m"))
     assert names == ["c.png", "parent-1.png", "parent-2.png"]
+
+
+def test_closing_while_threads_add_gives_each_the_documented_error_and_no_warning() -> None:
+    # In-flight adds (not only reads) end with the documented RuntimeError, not a connection
+    # error from a pool closed under them, and nothing warns of a coroutine never awaited.
+    script = textwrap.dedent(
+        """
+        import sys, threading, time, warnings
+        warnings.simplefilter("error")
+        from scenario_async.testing import FakeScenario
+
+        errors = []
+        with FakeScenario(latency=0.3).serve_in_thread() as fake:
+            client = fake.sync_client()
+            def add(i):
+                try:
+                    client.models.training_images.add("m", data=sys.argv[1], name=f"{i}.png")
+                except BaseException as error:
+                    errors.append(error)
+            threads = [threading.Thread(target=add, args=(i,)) for i in range(12)]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.1)
+            client.close()
+            for thread in threads:
+                thread.join(5)
+        kinds = {(type(e).__name__, str(e)) for e in errors}
+        assert len(errors) == 12 and kinds == {
+            ("RuntimeError", "the client was closed while this call was running")
+        }, kinds
+        assert [t.name for t in threading.enumerate()] == ["MainThread"]
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", script, PNG_DATA_URL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert "never awaited" not in done.stderr and "Warning" not in done.stderr, done.stderr
+
+
+def test_a_call_sees_the_calling_threads_context_variables(fake_scenario: FakeScenario) -> None:
+    # As asyncio.run does: a request id or a tracing span set by the caller is visible to
+    # the coroutine (and to aiohttp's trace hooks) that runs the call.
+    import contextvars
+
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+
+    async def read() -> str:
+        return request_id.get("unset")
+
+    with fake_scenario.sync_client() as client:
+        request_id.set("req-1")
+        assert client.run(read) == "req-1"
+        request_id.set("req-2")
+        assert client.run(read) == "req-2"
