@@ -30,7 +30,8 @@ from ._errors import (
 )
 from ._logging import logger, setup_logging_from_env
 from ._options import LandingCheck, RequestOptions, Timeout, UnknownOutcome
-from ._transport import AiohttpTransport, Transport
+from ._redact import Redactor
+from ._transport import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport, Transport
 from ._version import __version__
 from .resources.assets import AsyncAssets
 from .resources.jobs import AsyncJobs
@@ -122,10 +123,14 @@ class AsyncScenario:
         default_headers: Mapping[str, str] | None = None,
         rate_limit: float | None = None,
         on_unknown_outcome: UnknownOutcome = "verify",
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: Transport | None = None,
     ) -> None:
-        """``transport`` replaces the aiohttp one (tests run the client over one in
-        memory); ``connection_limit`` and ``ssl`` then do nothing."""
+        """``max_response_bytes`` bounds an answer's length after decompression (64 MiB by
+        default: a model with some 40,000 training images); a longer one raises
+        APIResponseTooLargeError. ``transport`` replaces the aiohttp one (tests run the
+        client over one in memory); ``connection_limit``, ``ssl`` and
+        ``max_response_bytes`` then do nothing."""
         setup_logging_from_env()
         api_key = api_key if api_key is not None else os.environ.get("SCENARIO_SDK_API_KEY")
         api_secret = (
@@ -164,6 +169,14 @@ class AsyncScenario:
                 f"rate_limit must be a positive number of requests per second, got {rate_limit!r}"
             )
         _check_unknown_outcome(on_unknown_outcome)
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes < 1
+        ):
+            raise ValueError(
+                f"max_response_bytes must be a positive integer, got {max_response_bytes!r}"
+            )
         self.on_unknown_outcome: UnknownOutcome = on_unknown_outcome
         self.base_url = base.rstrip("/")
         self.max_retries = max_retries
@@ -178,10 +191,14 @@ class AsyncScenario:
         }
         if transport is None:
             transport = AiohttpTransport(
-                connection_limit=connection_limit, ssl_context=ssl, headers=headers
+                connection_limit=connection_limit,
+                ssl_context=ssl,
+                headers=headers,
+                max_response_bytes=max_response_bytes,
             )
             headers = {}
         self._request_headers: Mapping[str, str] = headers  # those the transport does not add
+        self._redact = Redactor(api_key, api_secret)
         self._shared = _Shared(transport, 0.0 if rate_limit is None else 1.0 / rate_limit)
         self._init_resources()
 
@@ -319,12 +336,19 @@ class AsyncScenario:
                     if isinstance(exc, APITimeoutError)
                     else ("connection-error" if exc.sent else "connect-error")
                 )
+            except APIResponseValidationError as exc:  # an answer too long to read, say
+                error, retryable, status = exc, False, exc.status_code
             else:
                 status = answer.status
-                if status < 400:
+                if status < 300:
                     try:
                         result = _wire.read_success(
-                            status, answer.body, cast_to, method=method, url=request.url
+                            status,
+                            answer.body,
+                            cast_to,
+                            method=method,
+                            url=request.url,
+                            redact=self._redact,
                         )
                     except APIResponseValidationError as unreadable:
                         # A body cut short is a transport accident, worth another try when
@@ -341,7 +365,12 @@ class AsyncScenario:
                         error, retryable = _not_credible(method, request.url), False
                 else:
                     error = _wire.error_from_response(
-                        status, answer.headers, answer.body, method=method, url=request.url
+                        status,
+                        answer.headers,
+                        answer.body,
+                        method=method,
+                        url=request.url,
+                        redact=self._redact,
                     )
                     retry_headers = answer.headers
                     retryable = _wire.should_retry_status(status) and (idempotent or status == 429)

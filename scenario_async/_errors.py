@@ -7,6 +7,7 @@ from typing import Any
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -19,6 +20,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ScenarioError",
     "TrainingCanceledError",
     "TrainingError",
@@ -32,6 +34,18 @@ __all__ = [
 
 class ScenarioError(Exception):
     """Base of every exception this SDK raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Our constructors take keyword-only arguments, which pickle's default (calling the
+        # class with ``args``) cannot pass: rebuild from the arguments and the attributes.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[ScenarioError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InsecureTransportWarning(UserWarning):
@@ -84,8 +98,19 @@ class APIResponseValidationError(APIError):
         self.status_code = status_code
 
 
+class APIResponseTooLargeError(APIResponseValidationError):
+    """A 2xx answer longer than the client's ``max_response_bytes`` (counted after
+    decompression). It was not read past the limit and its connection was closed."""
+
+    def __init__(
+        self, message: str, *, method: str, url: str, status_code: int, limit: int
+    ) -> None:
+        super().__init__(message, method=method, url=url, status_code=status_code)
+        self.limit = limit
+
+
 class APIStatusError(APIError):
-    """The server answered with a 4xx or 5xx status.
+    """The server answered with a 4xx or 5xx status (or a 3xx not followed: RedirectError).
 
     ``body`` is the parsed JSON when the answer was JSON, else the raw text.
     ``server_message`` is the server's own explanation when it gave one.
@@ -106,6 +131,11 @@ class APIStatusError(APIError):
         self.status_code = status_code
         self.server_message = server_message
         self.headers = headers or {}
+
+
+class RedirectError(APIStatusError):
+    """A 3xx answer the SDK did not follow: a redirect of a write (a write is never sent
+    again elsewhere), one to another origin, or a read redirected more than 5 times."""
 
 
 class BadRequestError(APIStatusError):
@@ -196,6 +226,8 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 
 
 def error_class_for(status: int) -> type[APIStatusError]:
+    if 300 <= status < 400:
+        return RedirectError
     if status >= 500:
         return InternalServerError
     return STATUS_ERRORS.get(status, APIStatusError)

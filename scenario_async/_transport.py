@@ -11,18 +11,33 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import zlib
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import aiohttp
 import yarl
 
-from ._errors import APIConnectionError, APITimeoutError
+from ._errors import (
+    APIConnectionError,
+    APIResponseTooLargeError,
+    APIResponseValidationError,
+    APITimeoutError,
+)
 
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["AiohttpTransport", "Answer", "Transport"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "AiohttpTransport", "Answer", "Transport"]
+
+#: The longest answer read, after decompression: a model's answer lists its training images
+#: (about 1.5 KiB each with their signed URLs), so 64 MiB holds some 40,000 of them.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 2**20
+#: An error's body is only read for its explanation: its first 64 KiB are kept.
+_ERROR_BODY_LIMIT = 2**16
+#: Redirects a read follows, within the configured origin only.
+_MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 class Answer(NamedTuple):
@@ -45,8 +60,9 @@ class Transport(Protocol):
         timeout: aiohttp.ClientTimeout,
     ) -> Answer:
         """Send one request (``url`` percent-encoded) and read its answer. Raises
-        APIConnectionError (``sent`` False when nothing can have reached the server) or
-        APITimeoutError."""
+        APIConnectionError (``sent`` False when nothing can have reached the server),
+        APITimeoutError, or APIResponseValidationError for an answer it cannot read (too
+        large, say). A 3xx answer is returned as it is, for the client to refuse."""
 
     async def close(self) -> None:
         """Release the connections. Safe to call more than once."""
@@ -54,6 +70,10 @@ class Transport(Protocol):
 
 class AiohttpTransport:
     """One aiohttp session, opened on first use inside the running loop.
+
+    Answers are read up to ``max_response_bytes`` (after decompression, which is done here
+    so that it is bounded too). Redirects are not followed by aiohttp: a GET follows up to 5
+    within the configured origin, and any other redirect is returned, unfollowed.
 
     A pool belongs to the event loop and the process that opened it: used from another loop
     (a second ``asyncio.run``) or in a forked child, a fresh pool is opened, and the old one
@@ -66,7 +86,9 @@ class AiohttpTransport:
         connection_limit: int,
         ssl_context: ssl.SSLContext | bool,
         headers: Mapping[str, str],
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        self.max_response_bytes = max_response_bytes
         self.connection_limit = connection_limit
         self.ssl_context = ssl_context
         self.headers = headers
@@ -90,8 +112,11 @@ class AiohttpTransport:
             connector=aiohttp.TCPConnector(limit=self.connection_limit, ssl=self.ssl_context),
             # Per-request timeouts are always passed; this only disables aiohttp's default.
             timeout=aiohttp.ClientTimeout(total=None),
-            # Sent with every request; set once here rather than merged per request.
-            headers=self.headers,
+            # Sent with every request; set once here rather than merged per request. Only
+            # the encodings _Decoder reads are asked for.
+            headers={**self.headers, "Accept-Encoding": "gzip, deflate"},
+            # Decompressed by _read_capped, bounded by the answer size limit.
+            auto_decompress=False,
         )
         # aiohttp sends a GET, PUT or DELETE again, unseen, when its connection drops. That
         # resend ignores max_retries and hides a lost answer from the client's retry loop,
@@ -121,10 +146,24 @@ class AiohttpTransport:
             data = body
             if body is not None and len(body) > _STREAM_BODIES_ABOVE:
                 data, headers = _streamed(body, headers)
-            async with session.request(
-                method, target, data=data, headers=headers, timeout=timeout
-            ) as response:
-                return Answer(response.status, response.headers, await response.read())
+            for hops in range(_MAX_REDIRECTS + 1):
+                async with session.request(
+                    method,
+                    target,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
+                ) as response:
+                    status = response.status
+                    if status in _REDIRECT_STATUSES and method == "GET" and hops < _MAX_REDIRECTS:
+                        following = _within_origin(target, response.headers.get("Location"))
+                        if following is not None:
+                            target = following
+                            continue
+                    raw = await self._read_capped(response, method, url)
+                    return Answer(status, response.headers, raw)
+            raise AssertionError("unreachable: the last hop returns")  # pragma: no cover
         except aiohttp.ConnectionTimeoutError:
             # The connection was never made, so nothing reached the server.
             raise APITimeoutError(method=method, url=url, sent=False) from None
@@ -143,6 +182,43 @@ class AiohttpTransport:
                 url=url,
                 sent=True,
             ) from exc
+
+    async def _read_capped(self, response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+        """The answer's body, decompressed, read no further than the limit: a 2xx over it
+        raises APIResponseTooLargeError; an error's body is cut to its first 64 KiB."""
+        status = response.status
+        limit = self.max_response_bytes if status < 300 else _ERROR_BODY_LIMIT
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        declared = response.content_length
+        if encoding in ("", "identity") and declared is not None:
+            if declared <= limit:
+                return await response.read()  # the parser stops at Content-Length
+            if status < 300:
+                response.close()
+                raise _too_large(method, url, status, limit)
+        body = bytearray()
+        try:
+            decoder = _Decoder(encoding)
+            while len(body) <= limit:
+                chunk = await response.content.readany()
+                room = limit + 1 - len(body)
+                body += decoder.decode(chunk, room) if chunk else decoder.finish(room)
+                if not chunk:
+                    break
+        except zlib.error as exc:
+            response.close()
+            raise APIResponseValidationError(
+                f"{method} {url} answered {status} with a body that cannot be decoded: {exc}",
+                method=method,
+                url=url,
+                status_code=status,
+            ) from None
+        if len(body) <= limit:
+            return bytes(body)
+        response.close()  # the rest is not read: the connection cannot be reused
+        if status >= 300:
+            return bytes(body[:limit])
+        raise _too_large(method, url, status, limit)
 
     async def close(self) -> None:
         session, self.session = self.session, None
@@ -174,6 +250,52 @@ def _count_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_count_fork)
+
+
+def _too_large(method: str, url: str, status: int, limit: int) -> APIResponseTooLargeError:
+    return APIResponseTooLargeError(
+        f"{method} {url} answered {status} with more than {limit} bytes (the client's "
+        "max_response_bytes); nothing past the limit was read",
+        method=method,
+        url=url,
+        status_code=status,
+        limit=limit,
+    )
+
+
+class _Decoder:
+    """Undoes a Content-Encoding, never producing more than asked at a time, so that a
+    small compressed answer cannot expand past the size limit in memory."""
+
+    def __init__(self, encoding: str) -> None:
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            self._zlib = zlib.decompressobj(wbits=47)  # 32 + 15: a gzip or zlib header
+        else:
+            raise zlib.error(f"Content-Encoding {encoding!r} was not asked for")
+
+    def decode(self, chunk: bytes, most: int) -> bytes:
+        if self._zlib is None:
+            return chunk
+        # What does not fit stays in unconsumed_tail; the caller stops reading then.
+        return self._zlib.decompress(self._zlib.unconsumed_tail + chunk, most)
+
+    def finish(self, most: int) -> bytes:
+        if self._zlib is None:
+            return b""
+        return self.decode(b"", most) + self._zlib.flush()[:most]
+
+
+def _within_origin(current: yarl.URL, location: str | None) -> yarl.URL | None:
+    """Where a redirect points, when it stays within ``current``'s origin; else None."""
+    if not location:
+        return None
+    try:
+        target = current.join(yarl.URL(location))
+        return target if target.origin() == current.origin() else None
+    except ValueError:
+        return None
 
 
 #: aiohttp warns (ResourceWarning) about a bytes body larger than this: with warnings turned

@@ -22,6 +22,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import _errors
 from ._convert import structure
+from ._redact import NO_SECRETS, Redactor
 
 __all__ = [
     "Request",
@@ -119,7 +120,10 @@ def loads(raw: bytes) -> Any:
     add's 655,000 (1.3 to 2.4 %), measured when dropping it was tried.
     """
     text = raw.decode("utf-8").strip()
-    value, end = _DECODER.raw_decode(text)
+    try:
+        value, end = _DECODER.raw_decode(text)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to parse") from None
     if end != len(text):
         raise ValueError(f"extra data after the JSON value, at character {end}")
     return value
@@ -177,13 +181,12 @@ def splice_json(fields: Mapping[str, Any], key: str, parts: Sequence[bytes]) -> 
     return b"".join((b'{"', key.encode(), b'":"', *parts, tail))
 
 
-def _decode_body(raw: bytes, content_type: str) -> Any:
+def _decode_body(text: str, content_type: str) -> Any:
     """The parsed JSON when the answer is JSON, else the text (an HTML proxy page, say)."""
-    text = raw.decode("utf-8", errors="replace")
     if "json" in content_type or text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
             return text
     return text
 
@@ -202,12 +205,23 @@ def _server_message(body: Any) -> str | None:
 
 
 def error_from_response(
-    status: int, headers: Mapping[str, str], raw: bytes, *, method: str, url: str
+    status: int,
+    headers: Mapping[str, str],
+    raw: bytes,
+    *,
+    method: str,
+    url: str,
+    redact: Redactor = NO_SECRETS,
 ) -> _errors.APIStatusError:
-    """The typed error for a 4xx or 5xx answer, whatever its body looks like."""
-    body = _decode_body(raw, headers.get("Content-Type", ""))
+    """The typed error for a 3xx not followed, a 4xx or a 5xx, whatever its body looks like;
+    the client's credentials, if the server echoed them, are redacted from all of it."""
+    headers = redact.headers(headers)
+    body = _decode_body(redact.text(raw.decode("utf-8", errors="replace")), _content_type(headers))
     server_message = _server_message(body)
-    if server_message is None and isinstance(body, str) and body.strip():
+    if 300 <= status < 400:
+        where = headers.get("Location") or headers.get("location") or "nowhere"
+        detail = f"a redirect to {where[:200]}, not followed (see RedirectError)"
+    elif server_message is None and isinstance(body, str) and body.strip():
         detail = " ".join(body.split())[:200]
     else:
         detail = server_message or ""
@@ -220,12 +234,25 @@ def error_from_response(
         status_code=status,
         body=body,
         server_message=server_message,
-        headers=dict(headers),
+        headers=headers,
     )
 
 
+def _content_type(headers: Mapping[str, str]) -> str:
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return value
+    return ""
+
+
 def read_success(
-    status: int, raw: bytes, cast_to: type[T] | None, *, method: str, url: str
+    status: int,
+    raw: bytes,
+    cast_to: type[T] | None,
+    *,
+    method: str,
+    url: str,
+    redact: Redactor = NO_SECRETS,
 ) -> T | Any:
     """Parse a 2xx answer into ``cast_to``; with ``cast_to=None`` return any JSON or ``None``
     for an empty body (the delete answer is not specified)."""
@@ -244,19 +271,30 @@ def read_success(
             method=method,
             url=url,
             status_code=status,
-            body=raw.decode("utf-8", errors="replace"),
+            body=redact.text(raw.decode("utf-8", errors="replace")),
         ) from None
     try:
         return structure(data, cast_to)
     except Exception as exc:
         raise _errors.APIResponseValidationError(
             f"{method} {url} answered {status} with JSON that is not a {cast_to.__name__}: "
-            f"{_describe_structure_error(exc)}",
+            f"{redact.text(_describe_structure_error(exc))}",
             method=method,
             url=url,
             status_code=status,
-            body=data,
+            body=_redacted_json(data, redact),
         ) from exc
+
+
+def _redacted_json(data: Any, redact: Redactor) -> Any:
+    """``data`` with its strings redacted (it is kept on an error, for the caller to read)."""
+    if isinstance(data, str):
+        return redact.text(data)
+    if isinstance(data, dict):
+        return {redact.text(str(k)): _redacted_json(v, redact) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_redacted_json(v, redact) for v in data]
+    return data
 
 
 def _describe_structure_error(exc: BaseException) -> str:
@@ -290,7 +328,10 @@ def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
     parsed = email.utils.parsedate_tz(value)
     if parsed is None:
         return None
-    return float(email.utils.mktime_tz(parsed)) - now
+    try:
+        return float(email.utils.mktime_tz(parsed)) - now
+    except (ValueError, OverflowError):  # a year past 9999, say: no usable date
+        return None
 
 
 def retry_delay(

@@ -105,3 +105,75 @@ def test_any_bytes_at_all(raw: bytes) -> None:
 def test_the_strategies_reach_nested_classes() -> None:
     assert any(len(path) > 4 for path in PATHS)
     assert attrs.has(TrainResponse)
+
+
+# --- Headers and nesting: whatever the server sends, a delay or a typed error ------------
+
+header_text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "Fri, 31 Dec 10000 23:59:59 GMT",
+            "Mon, 01 Jan 0001 00:00:00 GMT",
+            "1e400",
+            "-1",
+            "nan",
+            "inf",
+            "99999999999999999999",
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "application/json; charset=utf-8",
+            "text/html",
+            "",
+        ]
+    ),
+)
+fuzzed_headers = st.dictionaries(
+    st.sampled_from(
+        ["Retry-After", "retry-after-ms", "Content-Type", "Content-Length", "Location"]
+    ),
+    header_text,
+    max_size=5,
+)
+
+
+@given(headers=fuzzed_headers, attempt=st.integers(min_value=0, max_value=60))
+def test_any_retry_headers_give_a_bounded_delay(headers: dict[str, str], attempt: int) -> None:
+    from scenario_async._wire import MAX_BACKOFF, MAX_RETRY_AFTER, retry_delay
+
+    delay = retry_delay(attempt, headers)
+    assert 0 <= delay <= max(MAX_RETRY_AFTER, MAX_BACKOFF)
+
+
+nested = st.integers(min_value=1, max_value=200_000).map(lambda depth: "[" * depth + "]" * depth)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    status=st.sampled_from([200, 201, 301, 307, 400, 401, 404, 409, 429, 500, 503]),
+    headers=fuzzed_headers,
+    body=st.one_of(
+        st.binary(max_size=64),
+        nested.map(str.encode),
+        json_values.map(lambda value: json.dumps(value).encode()),
+    ),
+)
+def test_any_answer_through_the_client_ends_in_a_result_or_a_scenario_error(
+    status: int, headers: dict[str, str], body: bytes
+) -> None:
+    import asyncio
+
+    from scenario_async import AsyncScenario, ScenarioError
+    from scenario_async._transport import Answer
+
+    from .test_transport import MemoryTransport
+
+    transport = MemoryTransport(lambda method, url, sent: Answer(status, headers, body))
+    client = AsyncScenario(api_key="k", api_secret="s", max_retries=0, transport=transport)
+    outcome: object
+    try:
+        outcome = asyncio.run(client.models.retrieve("m"))
+    except ScenarioError as error:  # anything else fails the test
+        outcome = error
+    if status >= 300:  # a success only for a 2xx
+        assert isinstance(outcome, ScenarioError) and str(outcome)
+    assert len(transport.sent) == 1

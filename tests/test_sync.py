@@ -373,3 +373,34 @@ def test_a_call_sees_the_calling_threads_context_variables(fake_scenario: FakeSc
         assert client.run(read) == "req-1"
         request_id.set("req-2")
         assert client.run(read) == "req-2"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_fork_while_another_thread_is_mid_call_leaves_the_child_working(
+    fake_scenario: FakeScenario,
+) -> None:
+    with fake_scenario.sync_client() as client:
+        client.models.training_images.add("m", data=PNG_DATA_URL, name="parent.png")
+        fake_scenario.latency = 0.5
+        busy = threading.Thread(target=client.models.retrieve, args=("m",))
+        busy.start()
+        time.sleep(0.2)  # the other thread waits on the loop, its lock maybe held
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                fake_scenario.latency = 0.0
+                answer = client.models.training_images.add("m", data=PNG_DATA_URL, name="c.png")
+                code = 0 if answer.training_image.name == "c.png" else 3
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 30
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if done[0] == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        assert done[0] == pid, "the child hung"
+        assert os.waitstatus_to_exitcode(done[1]) == 0
+        busy.join()
+        client.models.retrieve("m")  # the parent is unaffected

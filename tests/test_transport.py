@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -140,6 +141,38 @@ def test_one_async_client_serves_two_event_loops_in_turn() -> None:
         assert asyncio.run(add("second.png")) == "second.png"
         asyncio.run(client.aclose())
     assert sorted(i.name or "" for i in fake.training_images("m")) == ["first.png", "second.png"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_an_async_client_used_in_a_forked_child_opens_its_own_pool() -> None:
+    with FakeScenario().serve_in_thread() as fake:
+        client = fake.client()
+
+        async def add(name: str) -> tuple[str | None, object]:
+            answer = await client.models.training_images.add("m", data=PNG_DATA_URL, name=name)
+            transport = client._shared.transport
+            assert isinstance(transport, AiohttpTransport)
+            return answer.training_image.name, transport.session
+
+        loop = asyncio.new_event_loop()
+        _, parent_session = loop.run_until_complete(add("parent-1.png"))
+        pid = os.fork()
+        if pid == 0:  # the child: a new loop, and the parent's pool must not be used
+            code = 1
+            try:
+                child_name, child_session = asyncio.run(add("child.png"))
+                code = 0 if child_name == "child.png" and child_session is not parent_session else 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        # The parent's pool and loop go on as if nothing happened.
+        name2, session2 = loop.run_until_complete(add("parent-2.png"))
+        assert session2 is parent_session and name2 == "parent-2.png"
+        loop.run_until_complete(client.aclose())
+        loop.close()
+    names = sorted(i.name or "" for i in fake.training_images("m"))
+    assert names == ["child.png", "parent-1.png", "parent-2.png"]
 
 
 async def test_the_aiohttp_transport_says_whether_a_failed_request_was_sent() -> None:
