@@ -124,13 +124,20 @@ class AsyncScenario:
         rate_limit: float | None = None,
         on_unknown_outcome: UnknownOutcome = "verify",
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        trust_env: bool = True,
+        proxy: str | None = None,
+        session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
     ) -> None:
         """``max_response_bytes`` bounds an answer's length after decompression (64 MiB by
         default: a model with some 40,000 training images); a longer one raises
-        APIResponseTooLargeError. ``transport`` replaces the aiohttp one (tests run the
-        client over one in memory); ``connection_limit``, ``ssl`` and
-        ``max_response_bytes`` then do nothing."""
+        APIResponseTooLargeError. ``trust_env`` (on, as in httpx) reads the proxy settings
+        ``HTTP(S)_PROXY``/``NO_PROXY`` and ``.netrc``; ``proxy`` names a proxy URL.
+        ``session`` is an ``aiohttp.ClientSession`` of yours (a custom connector or
+        resolver, trace configs): it is used as it is, on its own loop, and never closed by
+        the client; ``connection_limit``, ``ssl`` and ``trust_env`` then do nothing.
+        ``transport`` replaces the aiohttp one altogether (tests run the client over one in
+        memory)."""
         setup_logging_from_env()
         api_key = api_key if api_key is not None else os.environ.get("SCENARIO_SDK_API_KEY")
         api_secret = (
@@ -169,6 +176,14 @@ class AsyncScenario:
                 f"rate_limit must be a positive number of requests per second, got {rate_limit!r}"
             )
         _check_unknown_outcome(on_unknown_outcome)
+        if proxy is not None and (
+            not isinstance(proxy, str) or yarl.URL(proxy).scheme not in ("http", "https")
+        ):
+            raise ValueError(f"proxy must be an http(s) URL string, got {proxy!r}")
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise TypeError(
+                f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
+            )
         if (
             isinstance(max_response_bytes, bool)
             or not isinstance(max_response_bytes, int)
@@ -195,6 +210,9 @@ class AsyncScenario:
                 ssl_context=ssl,
                 headers=headers,
                 max_response_bytes=max_response_bytes,
+                trust_env=trust_env,
+                proxy=proxy,
+                session=session,
             )
             headers = {}
         self._request_headers: Mapping[str, str] = headers  # those the transport does not add

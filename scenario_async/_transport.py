@@ -78,6 +78,10 @@ class AiohttpTransport:
     A pool belongs to the event loop and the process that opened it: used from another loop
     (a second ``asyncio.run``) or in a forked child, a fresh pool is opened, and the old one
     is left untouched (its sockets may be the parent's, its loop gone).
+
+    ``trust_env`` lets aiohttp read ``HTTP(S)_PROXY``, ``NO_PROXY`` and ``.netrc``, as httpx
+    does by default; ``proxy`` names one explicitly. A ``session`` of the caller's is used as
+    it is (its connector, resolver, trace configs, loop) and never closed here.
     """
 
     def __init__(
@@ -87,8 +91,14 @@ class AiohttpTransport:
         ssl_context: ssl.SSLContext | bool,
         headers: Mapping[str, str],
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        trust_env: bool = True,
+        proxy: str | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.max_response_bytes = max_response_bytes
+        self.trust_env = trust_env
+        self.proxy = proxy
+        self.given_session = session
         self.connection_limit = connection_limit
         self.ssl_context = ssl_context
         self.headers = headers
@@ -117,6 +127,7 @@ class AiohttpTransport:
             headers={**self.headers, "Accept-Encoding": "gzip, deflate"},
             # Decompressed by _read_capped, bounded by the answer size limit.
             auto_decompress=False,
+            trust_env=self.trust_env,
         )
         # aiohttp sends a GET, PUT or DELETE again, unseen, when its connection drops. That
         # resend ignores max_retries and hides a lost answer from the client's retry loop,
@@ -139,7 +150,10 @@ class AiohttpTransport:
         timeout: aiohttp.ClientTimeout,
     ) -> Answer:
         session = self.session
-        if session is None or session.closed or not self._owns():
+        if self.given_session is not None:
+            session = self.given_session
+            headers = {**self.headers, **headers}  # its defaults are not ours
+        elif session is None or session.closed or not self._owns():
             session = await self._session()
         target = _parsed_url(url)
         try:
@@ -154,6 +168,7 @@ class AiohttpTransport:
                     headers=headers,
                     timeout=timeout,
                     allow_redirects=False,
+                    proxy=self.proxy,
                 ) as response:
                     status = response.status
                     if status in _REDIRECT_STATUSES and method == "GET" and hops < _MAX_REDIRECTS:
@@ -161,7 +176,9 @@ class AiohttpTransport:
                         if following is not None:
                             target = following
                             continue
-                    raw = await self._read_capped(response, method, url)
+                    raw = await self._read_capped(
+                        response, method, url, decoded=session.auto_decompress
+                    )
                     return Answer(status, response.headers, raw)
             raise AssertionError("unreachable: the last hop returns")  # pragma: no cover
         except aiohttp.ConnectionTimeoutError:
@@ -183,9 +200,12 @@ class AiohttpTransport:
                 sent=True,
             ) from exc
 
-    async def _read_capped(self, response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+    async def _read_capped(
+        self, response: aiohttp.ClientResponse, method: str, url: str, *, decoded: bool
+    ) -> bytes:
         """The answer's body, decompressed, read no further than the limit: a 2xx over it
-        raises APIResponseTooLargeError; an error's body is cut to its first 64 KiB."""
+        raises APIResponseTooLargeError; an error's body is cut to its first 64 KiB.
+        ``decoded``: aiohttp already decompresses (a caller's session)."""
         status = response.status
         limit = self.max_response_bytes if status < 300 else _ERROR_BODY_LIMIT
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
@@ -198,7 +218,7 @@ class AiohttpTransport:
                 raise _too_large(method, url, status, limit)
         body = bytearray()
         try:
-            decoder = _Decoder(encoding)
+            decoder = _Decoder("identity" if decoded else encoding)
             while len(body) <= limit:
                 chunk = await response.content.readany()
                 room = limit + 1 - len(body)
@@ -221,7 +241,7 @@ class AiohttpTransport:
         raise _too_large(method, url, status, limit)
 
     async def close(self) -> None:
-        session, self.session = self.session, None
+        session, self.session = self.session, None  # never the caller's given_session
         if session is not None and not session.closed:
             await session.close()
 

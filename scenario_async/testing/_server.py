@@ -126,15 +126,18 @@ class FakeScenario:
             yield self
 
     def client(self, **options: Any) -> AsyncScenario:
-        """An AsyncScenario with this fake API's URL and credentials."""
+        """An AsyncScenario with this fake API's URL and credentials (and no proxy from the
+        environment: the fake is on this machine)."""
         options.setdefault("api_key", self.api_key)
         options.setdefault("api_secret", self.api_secret)
+        options.setdefault("trust_env", False)
         return AsyncScenario(base_url=self.base_url, **options)
 
     def sync_client(self, **options: Any) -> Scenario:
-        """A Scenario (sync) with this fake API's URL and credentials."""
+        """A Scenario (sync) with this fake API's URL and credentials, no proxy."""
         options.setdefault("api_key", self.api_key)
         options.setdefault("api_secret", self.api_secret)
+        options.setdefault("trust_env", False)
         return Scenario(base_url=self.base_url, **options)
 
     # Seeding and inspection ------------------------------------------------------------
