@@ -7,6 +7,7 @@ import base64
 import ipaddress
 import logging
 import os
+import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -202,7 +203,8 @@ class AsyncScenario:
             "Authorization": f"Basic {token}",
             "Accept": "application/json",
             "User-Agent": f"scenario-async/{__version__}",
-            **(default_headers or {}),
+            **_headers_from_env(os.environ.get("SCENARIO_CUSTOM_HEADERS")),
+            **_checked_headers("default_headers", default_headers or {}),
         }
         if transport is None:
             transport = AiohttpTransport(
@@ -460,6 +462,47 @@ def _client_timeout(timeout: Any, connect: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=float(timeout), connect=min(connect, float(timeout)))
 
 
+def _headers_from_env(text: str | None) -> dict[str, str]:
+    """``SCENARIO_CUSTOM_HEADERS``, as Scenario's published client reads it: one
+    ``Name: value`` per line; lines without a colon are ignored. ``default_headers`` win."""
+    if not text:
+        return {}
+    pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return _checked_headers(
+        "SCENARIO_CUSTOM_HEADERS", {name.strip(): value.strip() for name, value in pairs}
+    )
+
+
+#: RFC 9110's token: what a header name may hold.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _checked_headers(where: str, headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers, refused with an error naming ``where`` if one could not be sent as it
+    is (a line break in a value would inject a header of its own)."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"{where} has a header name that is not a valid token: {name!r}")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise ValueError(f"{where}[{name!r}] must be a string without line breaks")
+    return dict(headers)
+
+
 def _log(method: str, path: str, status: int | str, attempt: int, started: float) -> None:
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    logger.debug("%s %s -> %s (attempt %d, %.1f ms)", method, path, status, attempt + 1, elapsed_ms)
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    logger.debug(
+        "%s %s -> %s (attempt %d, %.1f ms)",
+        method,
+        path,
+        status,
+        attempt + 1,
+        elapsed_ms,
+        # For formatters that write records as JSON: the figures as attributes of their own.
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "attempt": attempt + 1,
+            "elapsed_ms": elapsed_ms,
+        },
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
@@ -138,3 +139,51 @@ def test_proxy_and_session_are_checked_before_anything_is_sent() -> None:
         AsyncScenario(api_key="k", api_secret="s", proxy="socks5://127.0.0.1:1080")
     with pytest.raises(TypeError, match=r"session must be an aiohttp\.ClientSession"):
         AsyncScenario(api_key="k", api_secret="s", session="not a session")  # type: ignore[arg-type]
+
+
+async def test_custom_headers_from_the_environment_are_sent_and_default_headers_win(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCENARIO_CUSTOM_HEADERS", "X-Team: vision\nno colon here\nX-Env: from-env")
+    async with FakeScenario() as fake:
+        async with fake.client(default_headers={"X-Env": "explicit"}) as client:
+            await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
+        sent = fake.requests[0].headers
+    assert sent["X-Team"] == "vision" and sent["X-Env"] == "explicit"
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("default_headers", {"X-Bad": "a\r\nX-Injected: 1"}),
+        ("default_headers", {"Bad Name": "v"}),
+        ("SCENARIO_CUSTOM_HEADERS", "X-Bad Name: v"),
+    ],
+)
+def test_a_header_that_could_not_be_sent_as_it_is_is_refused_at_once(
+    where: str, value: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options: dict[str, object] = {}
+    if where == "default_headers":
+        options["default_headers"] = value
+    else:
+        monkeypatch.setenv(where, str(value))
+    with pytest.raises(ValueError, match=where):
+        AsyncScenario(api_key="k", api_secret="s", **options)  # type: ignore[arg-type]
+
+
+async def test_each_request_log_record_carries_its_figures_as_attributes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="scenario_async")
+    async with FakeScenario() as fake, fake.client() as client:
+        await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
+    (record,) = [vars(r) for r in caplog.records if hasattr(r, "elapsed_ms")]
+    figures = {k: record[k] for k in ("method", "path", "status", "attempt")}
+    assert figures == {
+        "method": "POST",
+        "path": "/models/m/training-images",
+        "status": 200,
+        "attempt": 1,
+    }
+    assert isinstance(record["elapsed_ms"], float) and record["elapsed_ms"] >= 0
