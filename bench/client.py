@@ -32,9 +32,14 @@ MODEL = "model_bench"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk, without which a PNG is cut
+
+
 def make_image(size: int) -> bytes:
-    """``size`` bytes that sniff as PNG: the magic, then noise (base64 of noise is typical)."""
-    return PNG_MAGIC + os.urandom(max(0, size - len(PNG_MAGIC)))
+    """``size`` bytes that pass for a whole PNG: the magic, noise (base64 of noise is
+    typical), then the IEND chunk."""
+    noise = os.urandom(max(0, size - len(PNG_MAGIC) - len(PNG_END)))
+    return PNG_MAGIC + noise + PNG_END
 
 
 def rss_bytes() -> int:

@@ -33,13 +33,21 @@ from ._errors import (
 from ._options import RequestOptions, Timeout, UnknownOutcome
 from ._version import __version__
 from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
-from .images import Image, NotAnImageError
+from .images import (
+    MAX_IMAGE_BYTES,
+    Image,
+    ImageFileError,
+    ImageTooLargeError,
+    NotAnImageError,
+    TruncatedImageError,
+)
 from .sync import Scenario
 from .types.parameters import TrainingParameters
 from .types.training_images import Pair
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "MAX_IMAGE_BYTES",
     "APIConnectionError",
     "APIError",
     "APIResponseTooLargeError",
@@ -53,6 +61,8 @@ __all__ = [
     "BulkUploadError",
     "ConflictError",
     "Image",
+    "ImageFileError",
+    "ImageTooLargeError",
     "InsecureTransportWarning",
     "InternalServerError",
     "MissingCredentialsError",
@@ -73,6 +83,7 @@ __all__ = [
     "TrainingFailedError",
     "TrainingParameters",
     "TrainingTimeoutError",
+    "TruncatedImageError",
     "UnknownOutcome",
     "UnknownOutcomeError",
     "UnprocessableEntityError",

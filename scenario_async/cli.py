@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ from ._client import AsyncScenario
 from ._convert import unstructure
 from ._errors import APIError, MissingCredentialsError, ScenarioError, TrainingError
 from .bulk import BulkAbortedError, BulkResult, ProgressEvent
-from .images import IMAGE_SUFFIXES
+from .images import IMAGE_SUFFIXES, _file_kind
 from .types.models import Model
 
 if TYPE_CHECKING:
@@ -163,12 +164,22 @@ def _out(args: argparse.Namespace, data: Any, human: Any) -> None:
         Console().print(human)
 
 
-def _walk(paths: Sequence[Path], repeats: list[Path] | None = None) -> Iterator[Path]:
+def _walk(
+    paths: Sequence[Path],
+    repeats: list[Path] | None = None,
+    skipped: list[tuple[Path, str]] | None = None,
+) -> Iterator[Path]:
     """Files as given, and image files found under directories, in a stable order. A file
     reached twice (given twice, given with its folder, or by two paths that resolve to it) is
     one item, kept where first seen, so it is not uploaded twice; the later paths are
-    appended to ``repeats``."""
+    appended to ``repeats``.
+
+    A path found in a folder with an image's suffix that is no regular file (a FIFO, a
+    device, a socket, a broken link) is not an item: it goes to ``skipped`` with what it is.
+    A path given as such stays an item, which fails with ImageFileError: the user named it.
+    """
     seen: set[Path] = set()
+    skipped = [] if skipped is None else skipped
 
     def first_time(path: Path) -> bool:
         key = path.resolve()
@@ -182,8 +193,19 @@ def _walk(paths: Sequence[Path], repeats: list[Path] | None = None) -> Iterator[
     for path in paths:
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.is_file() and found.suffix.lower() in IMAGE_SUFFIXES and first_time(found):
-                    yield found
+                if found.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                try:
+                    mode = found.stat().st_mode  # a look only: the file is not opened
+                except OSError as exc:
+                    gone = "a broken link" if found.is_symlink() else exc.strerror
+                    skipped.append((found, gone or "unreadable"))
+                    continue
+                if stat.S_ISREG(mode):
+                    if first_time(found):
+                        yield found
+                elif not stat.S_ISDIR(mode):  # a folder is walked by rglob itself
+                    skipped.append((found, _file_kind(mode)))
         elif first_time(path):
             yield path
 
@@ -383,7 +405,15 @@ async def _upload(args: argparse.Namespace) -> int:
     if not args.model_id.strip():
         raise CLIError("MODEL_ID must not be empty")
     repeats: list[Path] = []
-    sources = list(_walk(args.paths, repeats))
+    skipped: list[tuple[Path, str]] = []
+    sources = list(_walk(args.paths, repeats, skipped))
+    if skipped:
+        first, kind = skipped[0]
+        print(
+            f"{len(skipped)} path(s) found in folders are not regular files and were skipped "
+            f"(first: {first}, {kind})",
+            file=sys.stderr,
+        )
     if not sources:
         raise CLIError("no image files found in the given paths")
     if repeats:

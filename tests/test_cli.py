@@ -317,7 +317,8 @@ def test_a_file_given_twice_is_uploaded_once(
     report = json.loads(captured.out)
     assert report["total"] == 2
     assert [o["source"] for o in report["outcomes"]] == [str(b), str(a)]
-    assert [r.json["name"] for r in adds(fake_scenario)] == ["b.png", "a.png"]
+    # Each file sent once (the two adds run concurrently: their order at the server varies).
+    assert sorted(r.json["name"] for r in adds(fake_scenario)) == ["a.png", "b.png"]
     assert f"{repeats} path(s) name a file given before (first: {b})" in captured.err
 
 
@@ -404,3 +405,81 @@ def test_refused_credentials_end_an_upload_with_one_line(
     assert code == 1
     assert err.count("AuthenticationError") == 1 and "Traceback" not in err
     assert [r.method for r in fake.requests] == ["GET"]
+
+
+# Paths that are no regular file -----------------------------------------------------------
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX only")
+
+
+def run_upload(fake: FakeScenario, *args: str) -> subprocess.CompletedProcess[str]:
+    """``scenario-async upload`` in a child process that must end within a minute: a read
+    that blocks would hang the test run, so it fails the test instead."""
+    return subprocess.run(
+        [sys.executable, "-m", "scenario_async", *cli(fake, "upload", "m1", *args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@needs_fifo
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_a_fifo_and_a_device_given_fail_as_items_and_the_upload_ends(
+    tmp_path: Path, fake_scenario: FakeScenario
+) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # no writer: opening it for reading the usual way waits for ever
+    good = tmp_path / "good.png"
+    good.write_bytes(make_png(4, 4))
+    done = run_upload(fake_scenario, str(fifo), "/dev/zero", str(good), "--no-journal", "--json")
+    assert done.returncode == 1, done.stderr  # as for any failed item
+    report = json.loads(done.stdout)
+    assert (report["total"], report["sent"], report["failed"]) == (3, 1, 2)
+    assert [o["error"] for o in report["outcomes"]] == [
+        f"ImageFileError: {fifo} is a FIFO, not a regular file",
+        "ImageFileError: /dev/zero is a character device, not a regular file",
+        None,
+    ]
+    assert f"failed: {fifo}: ImageFileError: {fifo} is a FIFO, not a regular file" in done.stderr
+    assert "failed: /dev/zero: ImageFileError: /dev/zero is a character device" in done.stderr
+    assert [image.name for image in fake_scenario.training_images("m1")] == ["good.png"]
+
+
+@needs_fifo
+def test_special_files_found_in_a_folder_are_skipped_with_a_message(
+    tmp_path: Path, fake_scenario: FakeScenario
+) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "good.png").write_bytes(make_png(4, 4))
+    os.mkfifo(folder / "pipe.png")
+    (folder / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    (folder / "album.png").mkdir()  # a folder named like an image is walked, not skipped
+    (folder / "album.png" / "inner.png").write_bytes(make_png(5, 5))
+    done = run_upload(fake_scenario, str(folder), "--no-journal", "--json")
+    assert done.returncode == 0, done.stderr  # nothing failed: the skipped were no items
+    report = json.loads(done.stdout)
+    assert [o["source"] for o in report["outcomes"]] == [
+        str(folder / "album.png" / "inner.png"),
+        str(folder / "good.png"),
+    ]
+    assert (
+        "2 path(s) found in folders are not regular files and were skipped "
+        f"(first: {folder / 'gone.png'}, a broken link)"
+    ) in done.stderr
+    stored = fake_scenario.training_images("m1")
+    assert sorted(str(image.name) for image in stored) == ["good.png", "inner.png"]
+
+
+@needs_fifo
+def test_a_folder_holding_only_special_files_is_a_usage_error(
+    tmp_path: Path, fake_scenario: FakeScenario
+) -> None:
+    os.mkfifo(tmp_path / "pipe.png")
+    done = run_upload(fake_scenario, str(tmp_path), "--no-journal")
+    assert done.returncode == 2
+    assert f"(first: {tmp_path / 'pipe.png'}, a FIFO)" in done.stderr
+    assert "no image files found in the given paths" in done.stderr
+    assert fake_scenario.requests == []

@@ -65,15 +65,18 @@ def ops(journal: Path) -> list[str]:
     return found
 
 
-def first_send(journal: Path) -> bool:
-    return "send" in ops(journal) and "landed" not in ops(journal)
+def first_send(journal: Path, fake: FakeScenario) -> bool:
+    # The journal says "send" before the request leaves: wait until it reached the fake too,
+    # so that the kill falls between the store and its answer (latency 0.3 s).
+    reached = any(r.method == "POST" for r in fake.requests)
+    return reached and "send" in ops(journal) and "landed" not in ops(journal)
 
 
-def some_landed(journal: Path) -> bool:
+def some_landed(journal: Path, fake: FakeScenario) -> bool:
     return ops(journal).count("landed") >= 5
 
 
-def started(journal: Path) -> bool:
+def started(journal: Path, fake: FakeScenario) -> bool:
     return journal.exists()
 
 
@@ -83,7 +86,7 @@ def started(journal: Path) -> bool:
     ids=["at-start", "before-the-first-answer", "mid-run"],
 )
 def test_an_upload_killed_at_any_moment_resumes_to_exactly_once(
-    tmp_path: Path, moment: Callable[[Path], bool]
+    tmp_path: Path, moment: Callable[[Path, FakeScenario], bool]
 ) -> None:
     contents = make_folders(tmp_path / "images")
     journal = tmp_path / "upload.jsonl"
@@ -94,7 +97,7 @@ def test_an_upload_killed_at_any_moment_resumes_to_exactly_once(
             env=env,
         )
         deadline = time.monotonic() + 30
-        while not moment(journal) and process.poll() is None and time.monotonic() < deadline:
+        while not moment(journal, fake) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
         process.send_signal(signal.SIGKILL)
         process.wait()

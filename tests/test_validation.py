@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from scenario_async import AsyncScenario, MissingCredentialsError
+from scenario_async.images import ImageFileError
 from scenario_async.testing import FakeScenario
 
 from .conftest import PNG_DATA_URL
@@ -339,4 +340,4 @@ async def test_an_unreadable_file_is_a_failed_item_not_a_crash(
     errors = [type(o.error) for o in result]
     if os.geteuid() != 0:  # root reads anything: only the folder fails then
         assert errors[0] is PermissionError
-    assert errors[1] in (IsADirectoryError, PermissionError)
+    assert errors[1] is ImageFileError  # a directory is not a regular file

@@ -29,7 +29,7 @@ from scenario_async._clock import CLOCK_MARGIN, ServerClock, parse_created_at
 from scenario_async.testing import FakeScenario, FaultPlan
 from scenario_async.types import JobStatus, ModelStatus
 
-from .conftest import BASE
+from .conftest import BASE, PNG_DATA_URL
 
 LOST_ANSWERS = ["drop_after_store", "error_502_after_store", "slow_after_store", "malformed_json"]
 
@@ -189,7 +189,7 @@ async def retrying_client(credentials: None) -> AsyncIterator[AsyncScenario]:
 
 BAD_GATEWAY: dict[str, Any] = {"status": 502, "body": "<html>502 Bad Gateway</html>"}
 IMAGE_PATH = "/models/m/training-images/ti_old"
-DATA_URL = "data:image/png;base64,iVBORw0KGgo="
+DATA_URL = PNG_DATA_URL
 
 
 def image(image_id: str, name: str, created: datetime) -> dict[str, Any]:

@@ -9,7 +9,7 @@ With pytest, the ``fake_scenario`` fixture (installed with the package) serves o
 
 from ._app import RecordedRequest
 from ._faults import FAULT_KINDS, MIXED_KINDS, FaultPlan
-from ._images import make_png
+from ._images import make_gif, make_jpeg, make_png, make_webp
 from ._server import DEFAULT_API_KEY, DEFAULT_API_SECRET, FakeScenario
 from ._state import FakeAsset, FakeModel, FakeTrainingImage, tidy_name
 
@@ -24,6 +24,9 @@ __all__ = [
     "FakeTrainingImage",
     "FaultPlan",
     "RecordedRequest",
+    "make_gif",
+    "make_jpeg",
     "make_png",
+    "make_webp",
     "tidy_name",
 ]
