@@ -8,6 +8,7 @@ every type; an answer class's own hook is generated here, for speed (``_attrs_st
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -20,7 +21,14 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from .types._base import OpenEnum
 
-__all__ = ["converter", "structure", "to_wire_name", "unstructure", "wire_names"]
+__all__ = [
+    "converter",
+    "find_mismatch",
+    "structure",
+    "to_wire_name",
+    "unstructure",
+    "wire_names",
+]
 
 T = TypeVar("T")
 
@@ -64,8 +72,11 @@ def _structure_int(value: Any, _: Any) -> int:
 
 
 def _structure_float(value: Any, _: Any) -> float:
+    """Any JSON number, as sent: a schema ``number`` may be whole or not, and a whole one
+    stays an ``int`` (which type checkers accept where ``float`` is declared)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        number: float = value
+        return number
     raise _shape_error("a number", value)
 
 
@@ -221,6 +232,15 @@ def _attrs_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
                 f"    {setter}(obj, value)",
             ]
             continue
+        if field.default is attrs.NOTHING and field.type is str:
+            # An identifier (a training image's id, on every add): inline too.
+            lines += [
+                f"    value = o[{wire!r}]",
+                "    if value.__class__ is not str:",
+                "        value = structure_str(value, str)",
+                f"    {setter}(obj, value)",
+            ]
+            continue
         hook, kind = f"hook_{index}", f"type_{index}"
         namespace[hook] = converter.get_structure_hook(field.type)
         namespace[kind] = field.type
@@ -258,6 +278,62 @@ def _check_plain(cls: type[Any], fields: Sequence[attrs.Attribute[Any]]) -> None
         problems.append("an __attrs_post_init__ or __attrs_pre_init__")
     if problems:
         raise TypeError(f"{cls.__name__} is not a plain answer class: {', '.join(problems)}")
+
+
+def find_mismatch(data: Any, cls: Any) -> tuple[str, str] | None:
+    """Where ``data`` does not fit ``cls``, as (wire path, what is wrong), e.g.
+    ``("model.trainingImages[1].createdAt", "expected a string, got int 7")``; ``None`` if
+    it fits. The path of the root is ``""``.
+
+    A second, slower walk over the same hooks, run only after ``structure`` failed: the
+    generated functions stay free of bookkeeping on the path every answer takes.
+    """
+    return _mismatch(data, cls, "")
+
+
+def _mismatch(value: Any, t: Any, path: str) -> tuple[str, str] | None:
+    inner = _optional_of(t)
+    if inner is not None:
+        return None if value is None else _mismatch(value, inner, path)
+    if isinstance(t, type) and attrs.has(t):
+        if not isinstance(value, dict):
+            return path, str(_shape_error(f"an object ({t.__name__})", value))
+        for field in attrs.fields(attrs.resolve_types(t)):
+            if field.name == "extra":
+                continue
+            wire = to_wire_name(field)
+            where = f"{path}.{wire}" if path else wire
+            if wire not in value:
+                if field.default is attrs.NOTHING:
+                    return where, "a required field is missing"
+                continue
+            found = _mismatch(value[wire], field.type, where)
+            if found is not None:
+                return found
+        return None
+    if _is_list(t):
+        if not isinstance(value, list):
+            return path, str(_shape_error("a list", value))
+        (item_type,) = typing.get_args(t)
+        for index, item in enumerate(value):
+            found = _mismatch(item, item_type, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if _is_dict(t):
+        if not isinstance(value, dict):
+            return path, str(_shape_error("an object", value))
+        _, value_type = typing.get_args(t)
+        for key, item in value.items():
+            found = _mismatch(item, value_type, f"{path}[{json.dumps(key)}]")
+            if found is not None:
+                return found
+        return None
+    try:
+        converter.get_structure_hook(t)(value, t)
+    except Exception as exc:
+        return path, str(exc)
+    return None
 
 
 def _attrs_unstructure_hook(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:

@@ -278,7 +278,7 @@ def read_success(
     except Exception as exc:
         raise _errors.APIResponseValidationError(
             f"{method} {url} answered {status} with JSON that is not a {cast_to.__name__}: "
-            f"{redact.text(_describe_structure_error(exc))}",
+            f"{redact.text(_describe_structure_error(exc, data, cast_to))}",
             method=method,
             url=url,
             status_code=status,
@@ -297,7 +297,22 @@ def _redacted_json(data: Any, redact: Redactor) -> Any:
     return data
 
 
-def _describe_structure_error(exc: BaseException) -> str:
+def _describe_structure_error(exc: BaseException, data: Any, cls: type[Any]) -> str:
+    """The wire path of the first field that does not fit and why, e.g.
+    ``model.trainingImages[1].createdAt: expected a string, got int 7``.
+
+    The fast structuring does not track where it is; the path comes from a second, slower
+    walk (``find_mismatch``), run only for an answer that already failed.
+    """
+    from ._convert import find_mismatch  # only an answer that failed needs it
+
+    try:
+        found = find_mismatch(data, cls)
+    except RecursionError:  # nested deeper than the walk can follow: say what failed
+        found = None
+    if found is not None:
+        path, problem = found
+        return f"{path or 'the answer itself'}: {problem}"
     # cattrs reports nested problems as an exception group; name the innermost cause.
     while isinstance(exc, BaseValidationError) and exc.exceptions:
         exc = exc.exceptions[0]

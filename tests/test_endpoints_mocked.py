@@ -166,11 +166,20 @@ async def test_trigger_maps_snake_case_dict_keys_and_passes_unknown_keys_through
     mock.put(f"{BASE}/models/m/train", payload=reference_train_answer())
     await mocked_client.models.train.trigger(
         "m",
-        parameters={"learning_rate_unet": 1e-4, "num_unet_train_steps": 5, "newKnob": [1, 2]},
+        parameters={"learning_rate_unet": 1e-4, "num_u_net_train_steps": 5, "newKnob": [1, 2]},
     )
     assert only_request(mock)[2] == {
         "parameters": {"learningRateUnet": 1e-4, "numUNetTrainSteps": 5, "newKnob": [1, 2]}
     }
+
+
+async def test_the_old_spelling_num_unet_train_steps_still_works_and_warns(
+    mock: aioresponses, mocked_client: AsyncScenario
+) -> None:
+    mock.put(f"{BASE}/models/m/train", payload=reference_train_answer())
+    with pytest.warns(DeprecationWarning, match="num_u_net_train_steps"):
+        await mocked_client.models.train.trigger("m", parameters={"num_unet_train_steps": 5})
+    assert only_request(mock)[2] == {"parameters": {"numUNetTrainSteps": 5}}
 
 
 async def test_dry_run_sends_query_flags_and_reads_the_269_cost_answer(

@@ -13,7 +13,7 @@ from .._options import Timeout
 from .._validate import check_choice, check_id
 from .._wire import path_segment
 from ..types.models import Model, ModelRetrieveResponse, ModelStatus
-from ..types.parameters import TrainingParameters
+from ..types.parameters import TrainingParameters, current_parameter_name
 from ..types.train import TrainResponse
 from . import _reconcile
 from ._base import AsyncResource, options, query
@@ -196,5 +196,6 @@ def parameters_to_wire(parameters: Any) -> dict[str, Any]:
     for key, value in parameters.items():
         if not isinstance(key, str):
             raise TypeError(f"parameters keys must be strings, got {key!r}")
+        key = current_parameter_name(key, stacklevel=4)  # an old name: warns, gives the new
         wire[_PARAMETER_WIRE.get(key, key)] = getattr(value, "value", value)
     return wire

@@ -1,4 +1,5 @@
-"""The job tree: a job, its metadata and the flow nodes of a workflow job."""
+"""The job tree: a job, its metadata and the flow nodes of a workflow job, and the job
+answers."""
 
 from __future__ import annotations
 
@@ -7,18 +8,24 @@ from typing import Any
 
 from attrs import frozen
 
-from ._base import OpenEnum, extra_field
+from ._base import OpenEnum, extra_field, wire_name
 from .common import AssetRef, Input
 
 __all__ = [
     "FlowLogic",
     "FlowLogicCase",
     "FlowNode",
+    "FlowNodeStatus",
+    "FlowNodeType",
     "Job",
     "JobBilling",
+    "JobCuCostDetails",
+    "JobListPage",
     "JobMetadata",
     "JobRetrieveResponse",
     "JobStatus",
+    "JobTriggerActionResponse",
+    "JobType",
     "StatusHistoryEntry",
 ]
 
@@ -32,6 +39,78 @@ class JobStatus(OpenEnum):
     QUEUED = "queued"
     SUCCESS = "success"
     WARMING_UP = "warming-up"
+
+
+class JobType(OpenEnum):
+    """What a job does."""
+
+    ASSETS_DOWNLOAD = "assets-download"
+    CANVAS_EXPORT = "canvas-export"
+    CAPTION = "caption"
+    CAPTION_LLAVA = "caption-llava"
+    CUSTOM = "custom"
+    DESCRIBE_STYLE = "describe-style"
+    DETECTION = "detection"
+    EMBED = "embed"
+    FLUX = "flux"
+    FLUX_MODEL_TRAINING = "flux-model-training"
+    GENERATE_PROMPT = "generate-prompt"
+    IMAGE_GENERATION = "image-generation"
+    IMAGE_PROMPT_EDITING = "image-prompt-editing"
+    INFERENCE = "inference"
+    MESH_PREVIEW_RENDERING = "mesh-preview-rendering"
+    MODEL_DOWNLOAD = "model-download"
+    MODEL_IMPORT = "model-import"
+    MODEL_TRAINING = "model-training"
+    MUSUBI_MODEL_TRAINING = "musubi-model-training"
+    OPENAI_IMAGE_GENERATION = "openai-image-generation"
+    PATCH_IMAGE = "patch-image"
+    PIXELATE = "pixelate"
+    REFRAME = "reframe"
+    REMOVE_BACKGROUND = "remove-background"
+    REPAINT = "repaint"
+    RESTYLE = "restyle"
+    SEGMENT = "segment"
+    SKYBOX_3D = "skybox-3d"
+    SKYBOX_BASE_360 = "skybox-base-360"
+    SKYBOX_HDRI = "skybox-hdri"
+    SKYBOX_UPSCALE_360 = "skybox-upscale-360"
+    SPLAT = "splat"
+    TEXTURE = "texture"
+    TRANSLATE = "translate"
+    UPLOAD = "upload"
+    UPSCALE = "upscale"
+    UPSCALE_SKYBOX = "upscale-skybox"
+    UPSCALE_TEXTURE = "upscale-texture"
+    VECTORIZE = "vectorize"
+    WORKFLOW = "workflow"
+
+
+class FlowNodeStatus(OpenEnum):
+    """Where one step of a workflow job stands (a set of its own, not the job's)."""
+
+    FAILURE = "failure"
+    PENDING = "pending"
+    PROCESSING = "processing"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"
+    SUCCESS = "success"
+
+
+class FlowNodeType(OpenEnum):
+    """What one step of a workflow job does."""
+
+    CUSTOM_MODEL = "custom-model"
+    FOR_EACH = "for-each"
+    GENERATE_PROMPT = "generate-prompt"
+    LIST = "list"
+    LOGIC = "logic"
+    MODEL = "model"
+    REMOVE_BACKGROUND = "remove-background"
+    TRANSFORM = "transform"
+    USER_APPROVAL = "user-approval"
+    USER_SELECTION = "user-selection"
+    WORKFLOW = "workflow"
 
 
 @frozen(kw_only=True)
@@ -51,18 +130,19 @@ class FlowLogic:
 
 @frozen(kw_only=True)
 class FlowNode:
-    """One step of a workflow job."""
+    """One step of a workflow job. ``logic_type`` is ``"if-else"`` when set;
+    ``include_outputs_in_workflow_job`` is ``True`` when set."""
 
-    id: str | None = None
-    status: JobStatus | str | None = None
-    type: str | None = None
+    id: str
+    status: FlowNodeStatus | str | None = None
+    type: FlowNodeType | str | None = None
     assets: list[AssetRef] | None = None
-    count: int | None = None
+    count: float | None = None
     depends_on: list[str] | None = None
     include_outputs_in_workflow_job: bool | None = None
     inputs: list[Input] | None = None
     items: list[str] | None = None
-    iteration_index: int | None = None
+    iteration_index: float | None = None
     job_id: str | None = None
     logic: FlowLogic | None = None
     logic_type: str | None = None
@@ -96,17 +176,28 @@ class StatusHistoryEntry:
 
 
 @frozen(kw_only=True)
+class JobCuCostDetails:
+    """Creative units charged for the checks run with a job (wire keys are hyphenated)."""
+
+    ip_detection: float | None = wire_name("ip-detection")
+    quality_gate: float | None = wire_name("quality-gate")
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
 class JobBilling:
     cu_cost: float | None = None
     cu_discount: float | None = None
+    cu_cost_details: JobCuCostDetails | None = None
+    disable_refund: bool | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class Job:
+    job_id: str
     created_at: str | None = None
-    job_id: str | None = None
-    job_type: str | None = None
+    job_type: JobType | str | None = None
     metadata: JobMetadata | None = None
     progress: float | None = None
     status: JobStatus | str | None = None
@@ -120,5 +211,25 @@ class Job:
 
 @frozen(kw_only=True)
 class JobRetrieveResponse:
+    """The answer of ``GET /jobs/{jobId}``."""
+
     job: Job
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class JobTriggerActionResponse:
+    """The answer of ``POST /jobs/{jobId}/action``."""
+
+    job: Job
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class JobListPage:
+    """One page of ``GET /jobs``. No ``next_pagination_token`` means the last page; else
+    send it back as ``paginationToken`` for the next one."""
+
+    jobs: list[Job]
+    next_pagination_token: str | None = None
     extra: Mapping[str, Any] = extra_field()

@@ -1,4 +1,4 @@
-"""The model tree, as ``GET /models/{modelId}`` and the train call answer it."""
+"""The model tree, as the model calls and the train call answer it, and the model answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from attrs import frozen
 
 from ._base import OpenEnum, extra_field, wire_name
-from .common import AssetRef, Input
+from .common import AssetRef, Input, ModelType, Privacy
 from .parameters import TrainingParameters
 from .training_images import Pair, TrainingImage
 
@@ -17,19 +17,31 @@ __all__ = [
     "InputProperty",
     "LorasComponent",
     "Model",
+    "ModelCapability",
     "ModelClass",
+    "ModelClassStatus",
     "ModelConcept",
+    "ModelCopyResponse",
+    "ModelCreateResponse",
+    "ModelDownloadResponse",
     "ModelEpoch",
+    "ModelListPage",
+    "ModelRestoreResponse",
     "ModelRetrieveResponse",
+    "ModelSource",
     "ModelStatus",
+    "ModelUpdateResponse",
+    "OutputProperty",
     "PerformanceStats",
     "PerformanceVariant",
     "ResolutionComponent",
     "ResolutionPreset",
+    "TrainActionResponse",
     "TrainingProgress",
     "TrainingStage",
     "TrainingStats",
     "TriggerGenerate",
+    "TriggerPosition",
     "UIConfig",
     "UIPreset",
 ]
@@ -53,22 +65,84 @@ class TrainingStage(OpenEnum):
     STARTING_TRAIN = "starting-train"
 
 
+class ModelCapability(OpenEnum):
+    """What a model can generate, from what."""
+
+    THREE_D23D = "3d23d"
+    AUDIO2AUDIO = "audio2audio"
+    AUDIO2TXT = "audio2txt"
+    AUDIO2VIDEO = "audio2video"
+    CONTROLNET = "controlnet"
+    CONTROLNET_IMG2IMG = "controlnet_img2img"
+    CONTROLNET_INPAINT = "controlnet_inpaint"
+    CONTROLNET_INPAINT_IP_ADAPTER = "controlnet_inpaint_ip_adapter"
+    CONTROLNET_IP_ADAPTER = "controlnet_ip_adapter"
+    CONTROLNET_REFERENCE = "controlnet_reference"
+    CONTROLNET_TEXTURE = "controlnet_texture"
+    IMG23D = "img23d"
+    IMG2IMG = "img2img"
+    IMG2IMG_IP_ADAPTER = "img2img_ip_adapter"
+    IMG2IMG_TEXTURE = "img2img_texture"
+    IMG2TXT = "img2txt"
+    IMG2VIDEO = "img2video"
+    INPAINT = "inpaint"
+    INPAINT_IP_ADAPTER = "inpaint_ip_adapter"
+    OUTPAINT = "outpaint"
+    REFERENCE = "reference"
+    REFERENCE_TEXTURE = "reference_texture"
+    TXT23D = "txt23d"
+    TXT2AUDIO = "txt2audio"
+    TXT2IMG = "txt2img"
+    TXT2IMG_IP_ADAPTER = "txt2img_ip_adapter"
+    TXT2IMG_TEXTURE = "txt2img_texture"
+    TXT2TXT = "txt2txt"
+    TXT2VIDEO = "txt2video"
+    VIDEO23D = "video23d"
+    VIDEO2AUDIO = "video2audio"
+    VIDEO2IMG = "video2img"
+    VIDEO2TXT = "video2txt"
+    VIDEO2VIDEO = "video2video"
+
+
+class ModelSource(OpenEnum):
+    """Where a model comes from."""
+
+    CIVITAI = "civitai"
+    HUGGINGFACE = "huggingface"
+    OTHER = "other"
+    SCENARIO = "scenario"
+
+
+class ModelClassStatus(OpenEnum):
+    """Whether a model class is published."""
+
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+
+
+class TriggerPosition(OpenEnum):
+    """Where the generate button sits."""
+
+    BOTTOM = "bottom"
+    TOP = "top"
+
+
 @frozen(kw_only=True)
 class ModelClass:
     category: str | None = None
     concept_prompt: str | None = None
-    model_id: str | None = None
+    model_id: str
     name: str | None = None
     prompt: str | None = None
     slug: str | None = None
-    status: str | None = None
+    status: ModelClassStatus | str | None = None
     thumbnails: list[str] | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class ModelConcept:
-    model_id: str | None = None
+    model_id: str
     scale: float | None = None
     model_epoch: str | None = None
     extra: Mapping[str, Any] = extra_field()
@@ -86,11 +160,11 @@ class ArenaScore:
     arena_category: str | None = None
     arena_model_name: str | None = None
     fetched_at: str | None = None
-    rank: int | None = None
+    rank: float | None = None
     rating: float | None = None
     rating_lower: float | None = None
     rating_upper: float | None = None
-    votes: int | None = None
+    votes: float | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
@@ -120,13 +194,20 @@ class PerformanceStats:
 
 @frozen(kw_only=True)
 class TrainingProgress:
-    """Where a training run stands. Times are epoch milliseconds; ``progress`` is 0 to 1."""
+    """Where a training run stands. Times are epoch milliseconds; ``progress`` is 0 to 1.
+
+    ``captcha_image_url`` is set while the run waits for a captcha (``pending-captcha``);
+    ``retryable_error`` and ``retry_count`` tell about a failed attempt the service retries.
+    """
 
     stage: TrainingStage | str | None = None
     updated_at: float | None = None
-    position: int | None = None
+    captcha_image_url: str | None = None
+    position: float | None = None
     progress: float | None = None
     remaining_time_ms: float | None = None
+    retry_count: float | None = None
+    retryable_error: str | None = None
     started_at: float | None = None
     extra: Mapping[str, Any] = extra_field()
 
@@ -147,6 +228,12 @@ class InputProperty:
 
 
 @frozen(kw_only=True)
+class OutputProperty:
+    label: str | None = None
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
 class LorasComponent:
     label: str | None = None
     model_input: str | None = None
@@ -157,16 +244,18 @@ class LorasComponent:
 
 @frozen(kw_only=True)
 class UIPreset:
+    """``presets`` is any JSON value: its shape is not published."""
+
     fields: list[str] | None = None
-    presets: dict[str, Any] | None = None
+    presets: Any = None
     extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class ResolutionPreset:
-    height: int | None = None
+    height: float | None = None
     label: str | None = None
-    width: int | None = None
+    width: float | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
@@ -183,7 +272,7 @@ class ResolutionComponent:
 class TriggerGenerate:
     label: str | None = None
     after: str | None = None
-    position: str | None = None
+    position: TriggerPosition | str | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
@@ -191,6 +280,7 @@ class TriggerGenerate:
 class UIConfig:
     input_properties: dict[str, InputProperty] | None = None
     loras_component: LorasComponent | None = None
+    output_properties: dict[str, OutputProperty] | None = None
     presets: list[UIPreset] | None = None
     resolution_component: ResolutionComponent | None = None
     selects: dict[str, Any] | None = None
@@ -200,26 +290,31 @@ class UIConfig:
 
 @frozen(kw_only=True)
 class Model:
-    """A model. ``class_`` is the wire field ``class`` (a reserved word in Python)."""
+    """A model. ``class_`` is the wire field ``class`` (a reserved word in Python).
 
-    id: str | None = None
-    capabilities: list[str] | None = None
+    ``access_restrictions`` is one of 0, 25, 50, 75 or 100.
+    """
+
+    id: str
+    capabilities: list[ModelCapability | str] | None = None
     collection_ids: list[str] | None = None
     created_at: str | None = None
     custom: bool | None = None
     example_asset_ids: list[str] | None = None
-    privacy: str | None = None
-    source: str | None = None
+    privacy: Privacy | str | None = None
+    source: ModelSource | str | None = None
     status: ModelStatus | str | None = None
     tags: list[str] | None = None
-    training_images_number: int | None = None
-    type: str | None = None
+    training_images_number: float | None = None
+    type: ModelType | str | None = None
     updated_at: str | None = None
     access_restrictions: int | None = None
     author_id: str | None = None
     class_: ModelClass | None = wire_name("class")
     compliant_model_ids: list[str] | None = None
     concepts: list[ModelConcept] | None = None
+    deleted_at: str | None = None
+    disable_refund: bool | None = None
     epoch: str | None = None
     epochs: list[ModelEpoch] | None = None
     inputs: list[Input] | None = None
@@ -247,5 +342,61 @@ class Model:
 
 @frozen(kw_only=True)
 class ModelRetrieveResponse:
+    """The answer of ``GET /models/{modelId}``, and of ``POST /models/{modelId}/train/action``."""
+
     model: Model
     extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class ModelCreateResponse:
+    """The answer of ``POST /models``."""
+
+    model: Model
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class ModelUpdateResponse:
+    """The answer of ``PUT /models/{modelId}``."""
+
+    model: Model
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class ModelCopyResponse:
+    """The answer of ``POST /models/{modelId}/copy``: the new model."""
+
+    model: Model
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class ModelRestoreResponse:
+    """The answer of ``POST /models/{modelId}/restore``."""
+
+    model: Model
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class ModelDownloadResponse:
+    """The answer of ``POST /models/{modelId}/download``: the job that prepares the file."""
+
+    job_id: str
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class ModelListPage:
+    """One page of ``GET /models``. No ``next_pagination_token`` means the last page; else
+    send it back as ``paginationToken`` for the next one."""
+
+    models: list[Model]
+    next_pagination_token: str | None = None
+    extra: Mapping[str, Any] = extra_field()
+
+
+#: The published client's name of the answer of ``POST /models/{modelId}/train/action``.
+TrainActionResponse = ModelRetrieveResponse

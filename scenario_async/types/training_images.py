@@ -29,7 +29,7 @@ class Preset(OpenEnum):
 
 @frozen(kw_only=True)
 class TrainingImage:
-    id: str | None = None
+    id: str
     automatic_captioning: str | None = None
     created_at: str | None = None
     description: str | None = None
@@ -40,12 +40,16 @@ class TrainingImage:
 
 @frozen(kw_only=True)
 class TrainingImageAddResponse:
+    """The answer of ``POST /models/{modelId}/training-images``."""
+
     training_image: TrainingImage
     extra: Mapping[str, Any] = extra_field()
 
 
 @frozen(kw_only=True)
 class TrainingImageReplaceResponse:
+    """The answer of ``PUT /models/{modelId}/training-images/{trainingImageId}``."""
+
     training_image: TrainingImage
     extra: Mapping[str, Any] = extra_field()
 
@@ -65,6 +69,8 @@ class Pair:
 
 @frozen(kw_only=True)
 class TrainingImageReplacePairsResponse:
-    count: int | None = None
+    """The answer of ``PUT /models/{modelId}/training-images/pairs``."""
+
+    count: float | None = None
     pairs: list[Pair] | None = None
     extra: Mapping[str, Any] = extra_field()
