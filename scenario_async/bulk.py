@@ -16,6 +16,7 @@ import hashlib
 import os
 import sys
 import time
+import traceback
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -99,7 +100,7 @@ class ProgressEvent:
     carries the ``bytes`` sent for that item; ``item_failed`` its ``error``; ``item_skipped``
     is an item an earlier run already stored; ``item_duplicate`` an input that repeats an
     earlier one; ``item_not_attempted`` an item left out because the run was stopped;
-    ``finished`` ends the run.
+    ``finished`` ends the run. ``source`` is the item's ``Outcome.source``.
     """
 
     kind: ProgressKind
@@ -115,7 +116,13 @@ class Outcome:
     """The fate of one input. ``training_image`` is set for a direct add; items attached in
     10-id batches (asset ids) carry their ``asset_id`` instead, since the API answers one
     training image per batch. ``name`` is the stored name and ``sha256`` the content's hash
-    (both None for an input that could not be read, or for a bare asset id)."""
+    (both None for an input that could not be read, or for a bare asset id).
+
+    ``source`` is the input as given when it holds no image data (a path, an ``Image`` of a
+    file, an asset id); for an input held in memory (``Image.from_bytes``,
+    ``Image.from_data_url``, a data-URL string) it is a short label such as
+    ``"<in memory #3: cat.png>"`` or ``"<data URL #4>"``: a result of many images must not
+    keep them all in memory. ``index``, ``name`` and ``sha256`` identify such an input."""
 
     index: int
     source: Any
@@ -242,6 +249,29 @@ def _as_image(source: Any, index: int) -> Image:
     )
 
 
+def _stand_in(source: Any, index: int) -> Any:
+    """What the run keeps of an input once it is taken: the input itself when it holds no
+    image data, else a short label, so that outcomes, events and failure reports never keep
+    an in-memory image alive (see ``Outcome``)."""
+    if isinstance(source, Image):
+        return f"<in memory #{index}: {source.name}>" if source.in_memory else source
+    if isinstance(source, str) and source.startswith("data:"):
+        return f"<data URL #{index}>"
+    if isinstance(source, (str, os.PathLike)):
+        return source
+    return f"<{type(source).__name__} #{index}>"  # refused by _as_image, and maybe large
+
+
+def _read(source: Any, index: int) -> tuple[str, str, str, tuple[bytes, ...]]:
+    """An input read and hashed: its content's SHA-256, its name as given and as stored,
+    and its data URL's parts."""
+    image = _as_image(source, index)
+    digest, parts = image.identified_parts()
+    nameless = isinstance(source, str) and source.startswith("data:")
+    given = content_name(digest, parts[0]) if nameless else image.name
+    return digest, given, stored_name(given), parts
+
+
 def content_name(digest: str, data_url_head: bytes) -> str:
     """The name of a nameless data URL: ``image-<12 hex of its SHA-256>.<type>``, the same
     for the same content in every run."""
@@ -363,7 +393,8 @@ class _Run:
     locks: _NameLocks = field(factory=lambda: _NameLocks())
     #: Items whose earlier send may still be under way, by key: when it can be settled.
     deferred: dict[tuple[str, str], float] = field(factory=dict)
-    #: (index, source) of the inputs of those items, sent or settled at the end of the run.
+    #: (index, input) of the first input of each of those items, sent or settled at the end
+    #: of the run: at most one per deferred send, so few, whatever the number of inputs.
     held_back: list[tuple[int, Any]] = field(factory=list)
     #: The failure that stopped the run (credentials, permission, unreachable), if any.
     aborted: BaseException | None = None
@@ -383,6 +414,8 @@ class _Run:
             self.on_progress = None
 
     def finish(self, outcome: Outcome, sent: int = 0) -> None:
+        if outcome.error is not None:
+            _drop_locals(outcome.error)
         self.outcomes[outcome.index] = outcome
         index, source = outcome.index, outcome.source
         if outcome.error is not None:
@@ -546,7 +579,7 @@ class _Run:
         self.settle_earlier_sends(images, self.journal.run, clock, final=True)
         items, self.held_back = self.held_back, []
         await run_pool(
-            items,
+            _let_go(items),
             lambda _, item: self.prepare_image(*item),
             self.send_image,
             self.concurrency,
@@ -561,12 +594,12 @@ class _Run:
         prepare: Callable[[int, Any], T | None],
         send: Callable[[T], Awaitable[None]],
     ) -> int:
-        """``run_pool`` with this run's concurrency; once the run is stopped, the items not
+        """``run_pool`` with this run's concurrency; once the run is stopped, the images not
         yet prepared are ``not_attempted``."""
 
         def left_out(index: int, item: Any) -> bool:
             if self.aborted is not None:
-                self.finish(Outcome(index, item, "not_attempted"))
+                self.finish(Outcome(index, _stand_in(item, index), "not_attempted"))
             return self.aborted is not None
 
         return await run_pool(items, prepare, send, self.concurrency, left_out)
@@ -576,25 +609,23 @@ class _Run:
 
     def prepare_image(self, index: int, source: Any) -> _Job | None:
         """Read and hash one image and settle what needs no request: a read failure, an
-        item an earlier run stored, a repeat of an earlier input. None when it is settled."""
+        item an earlier run stored, a repeat of an earlier input. None when it is settled.
+        What is kept of the input from here on is its ``_stand_in``, never its data."""
+        label = _stand_in(source, index)
         try:
-            image = _as_image(source, index)
-            digest, parts = image.identified_parts()
-            nameless = isinstance(source, str) and source.startswith("data:")
-            given = content_name(digest, parts[0]) if nameless else image.name
-            name = stored_name(given)
+            digest, given, name, parts = _read(source, index)
         except Exception as exc:
-            self.finish(Outcome(index, source, "failed", error=exc))
+            del source  # the error's traceback keeps this frame: not the input with it
+            self.finish(Outcome(index, label, "failed", error=exc))
             return None
-        identity = self.identity(digest, name)
-        first = self.first_of.setdefault(identity, index)
+        first = self.first_of.setdefault(self.identity(digest, name), index)
         journal = self.journal
-        if (digest, name) in self.deferred:
-            self.held_back.append((index, source))  # settled at the end (settle_held_back)
-            return None
-        done = Outcome(index, source, name=name, sha256=digest)
+        done = Outcome(index, label, name=name, sha256=digest)
         if first != index:
             self.finish(_evolve(done, status="duplicate", duplicate_of=first))
+            return None
+        if (digest, name) in self.deferred:
+            self.held_back.append((index, source))  # settled at the end (settle_held_back)
             return None
         landed_id = journal.landed.get((digest, name))
         if landed_id is None and journal.first_format:
@@ -614,9 +645,9 @@ class _Run:
             return None
         asset_id = journal.uploaded.get((digest, name))
         if asset_id is not None:
-            self.uploaded_assets.append(_Attach(index, source, asset_id, name, digest))
+            self.uploaded_assets.append(_Attach(index, label, asset_id, name, digest))
             return None
-        return _Job(index, source, given, name, digest, parts)
+        return _Job(index, label, given, name, digest, parts)
 
     def first_format_landed(self, digest: str, name: str, parts: tuple[bytes, ...]) -> str | None:
         """The training image a first-format journal line records for this image (keyed by
@@ -643,7 +674,9 @@ class _Run:
                 await self.add_image(job)
         except Exception as exc:
             failed = Outcome(job.index, job.source, "failed", error=exc, name=job.name)
-            self.finish(_evolve(failed, sha256=job.sha256))
+            failed = _evolve(failed, sha256=job.sha256)
+            del job  # the error's traceback keeps this frame: not the image's data with it
+            self.finish(failed)
 
     async def add_image(self, job: _Job) -> None:
         """One direct add, announced in the journal before it leaves. At most one add per
@@ -705,7 +738,7 @@ class _Run:
         for item in sorted(items, key=lambda item: item.index):
             first = self.first_of.setdefault(("asset", item.asset_id), item.index)
             if self.aborted is not None:
-                self.finish(Outcome(item.index, item.source, "not_attempted"))
+                self.finish(item.outcome("not_attempted"))
             elif first != item.index and item.name is None:
                 self.finish(
                     Outcome(
@@ -723,12 +756,15 @@ class _Run:
             else:
                 pending.append(item)
         batches = [pending[i : i + MAX_ASSET_IDS] for i in range(0, len(pending), MAX_ASSET_IDS)]
-        await self.pool(batches, lambda _, batch: batch, self.one_batch)
+        # Not self.pool: once the run is stopped, one_batch reports each of a batch's items.
+        await run_pool(
+            batches, lambda _, batch: batch, self.one_batch, self.concurrency, lambda _, __: False
+        )
 
     async def one_batch(self, batch: list[_Attach]) -> None:
         if self.aborted is not None:
             for item in batch:
-                self.finish(Outcome(item.index, item.source, "not_attempted"))
+                self.finish(item.outcome("not_attempted"))
             return
         async with self.locks.hold([item.name for item in batch if item.name is not None]):
             self.journal.send_assets(item.asset_id for item in batch)
@@ -817,6 +853,9 @@ async def run_pool(
             return
         started = time.perf_counter()
         job = prepare(index, item)
+        # An error that ``prepare`` keeps (in an outcome) keeps this frame too, through its
+        # traceback's frames: it must not keep the input with it.
+        del item
         took = time.perf_counter() - started
         if job is not None:
             await ready.put(job)
@@ -967,6 +1006,33 @@ def _evolve(outcome: Outcome, **changes: Any) -> Outcome:
     return attrs.evolve(outcome, **changes)
 
 
+def _drop_locals(error: BaseException) -> None:
+    """Clear the local variables of the finished frames that an item's error (and the errors
+    it chains) keeps through its traceback, as unittest does for the failures it keeps: they
+    held the image and its request body, and an outcome lives as long as the result. Where
+    each frame was (file, line) stays, so the traceback prints the same. Frames still running
+    are left as they are (``traceback.clear_frames`` skips them)."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        exc = pending.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        pending.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+
+
+def _let_go(items: list[T]) -> Iterator[T]:
+    """The items of ``items`` in order, each removed from the list as it is taken, so that
+    the list does not keep an item alive once it is sent."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
 _END = object()
 #: Seconds a request may take when the client sets no total timeout.
 _DEFAULT_PATIENCE = 60.0
@@ -976,9 +1042,11 @@ _LONG_PREPARE = 0.0001
 
 @frozen
 class _Job:
-    """An image read, hashed, encoded and ready to send."""
+    """An image read, hashed, encoded and ready to send: ``parts`` is the only image data a
+    run holds, for at most ``2 * concurrency + 1`` images at a time."""
 
     index: int
+    #: The input's ``_stand_in``.
     source: Any
     #: The name as given (sent as is); ``name`` is how the service stores it.
     given_name: str

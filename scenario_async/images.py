@@ -129,6 +129,11 @@ class Image:
         return cls(name=name, data_url=url)
 
     @property
+    def in_memory(self) -> bool:
+        """Whether the image's data is held here (bytes or a data URL), not read from a file."""
+        return self._path is None
+
+    @property
     def source(self) -> str:
         """Where the image comes from, for messages: its path, or its name."""
         return str(self._path) if self._path is not None else self.name

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from scenario_async import AsyncScenario, NotFoundError
-from scenario_async.bulk import BulkUploadError, ProgressEvent
+from scenario_async.bulk import BulkAbortedError, BulkUploadError, ProgressEvent
 from scenario_async.images import Image, NotAnImageError
 from scenario_async.testing import FakeScenario, make_png
 
@@ -79,7 +79,9 @@ async def test_outcomes_follow_input_order_with_mixed_failures(
         good[2],
     ]
     result = await client.models.training_images.add_many("m", inputs, concurrency=3)
-    assert [o.source for o in result] == inputs
+    # In-memory inputs are labelled, not kept: a result must not hold every image's data.
+    labels = ["<data URL #4>", "<in memory #5: from-bytes.png>"]
+    assert [o.source for o in result] == [*inputs[:4], *labels, inputs[6]]
     assert [o.index for o in result] == list(range(7))
     assert [o.ok for o in result] == [True, False, True, False, True, True, True]
     assert isinstance(result[1].error, FileNotFoundError)
@@ -221,7 +223,7 @@ async def test_via_assets_uploads_assets_then_attaches_them_in_batches(
     assert len(uploads) == 23
     assert sorted(len(b["assetIds"]) for b in batches) == [3, 10, 10]
     assert all(o.ok and o.asset_id for o in result)
-    assert [o.source for o in result] == images
+    assert [o.source for o in result] == [f"<in memory #{i}: {i}.png>" for i in range(23)]
     assert len(fake.training_images("m")) == 23
 
 
@@ -310,3 +312,25 @@ async def test_original_assets_and_project_id_are_checked_before_anything_is_sen
     with pytest.raises(ValueError, match="project_id"):
         await client.models.training_images.add_many("m", [], project_id="")
     assert fake.requests == []
+
+
+async def test_batches_left_out_after_a_stop_report_each_of_their_asset_ids(
+    fake: FakeScenario, client: AsyncScenario
+) -> None:
+    ids = [fake.add_asset(make_png(2, 2, (i, 9, 9)), name=f"{i}.png").id for i in range(45)]
+
+    def refused_from_now_on() -> Iterator[Path]:
+        # Pulled once the model was read: every request after that is refused.
+        fake.expected_authorization = "Basic refused"
+        yield from ()
+
+    with pytest.raises(BulkAbortedError) as info:
+        await client.models.training_images.add_many(
+            "m", refused_from_now_on(), asset_ids=ids, concurrency=1
+        )
+    result = info.value.result
+    assert [o.index for o in result] == list(range(45))
+    assert [o.asset_id for o in result] == ids
+    assert [o.source for o in result] == ids
+    assert [o.status for o in result] == ["failed"] * 10 + ["not_attempted"] * 35
+    assert len(add_requests(fake)) == 1
