@@ -355,3 +355,43 @@ def test_every_error_survives_a_pickle_round_trip() -> None:
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error)
         assert vars(copy) == vars(error)
+
+
+def test_the_command_line_never_shows_credentials_a_server_echoes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import threading
+
+    from scenario_async.cli import main
+
+    async def gateway(request: web.Request) -> web.Response:
+        got = request.headers.get("Authorization", "")
+        return web.json_response({"message": f"refused {got}", "secret": SECRET}, status=401)
+
+    ready = threading.Event()
+    stop = threading.Event()
+    where: list[str] = []
+
+    def serve() -> None:
+        async def run() -> None:
+            async with serving(gateway) as (url, _):
+                where.append(url)
+                ready.set()
+                await asyncio.to_thread(stop.wait)
+
+        asyncio.run(run())
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        ready.wait(10)
+        args = ["model", "m", "--base-url", where[0], "--api-key", KEY, "--api-secret", SECRET]
+        code = main(args)
+    finally:
+        stop.set()
+        thread.join(10)
+    captured = capsys.readouterr()
+    assert code != 0 and "401" in captured.err
+    for secret in (SECRET, TOKEN.rstrip("=")):
+        assert secret not in captured.err + captured.out
+    assert "[redacted]" in captured.err
