@@ -37,6 +37,7 @@ from ._version import __version__
 from .resources.assets import AsyncAssets
 from .resources.jobs import AsyncJobs
 from .resources.models import AsyncModels
+from .resources.uploads import AsyncUploads
 
 if TYPE_CHECKING:
     import ssl
@@ -109,6 +110,7 @@ class AsyncScenario:
     models: AsyncModels
     jobs: AsyncJobs
     assets: AsyncAssets
+    uploads: AsyncUploads
 
     def __init__(
         self,
@@ -226,6 +228,7 @@ class AsyncScenario:
         self.models = AsyncModels(self)
         self.jobs = AsyncJobs(self)
         self.assets = AsyncAssets(self)
+        self.uploads = AsyncUploads(self)
 
     def __repr__(self) -> str:
         return f"AsyncScenario(base_url={self.base_url!r}, max_retries={self.max_retries})"

@@ -13,10 +13,14 @@ from .types.training_images import Preset
 
 __all__ = [
     "MAX_ASSET_IDS",
+    "check_bool",
     "check_choice",
+    "check_choices",
     "check_data_url",
     "check_id",
+    "check_ids",
     "check_optional_str",
+    "check_page_size",
     "data_url_content",
     "image_body",
 ]
@@ -40,6 +44,33 @@ def check_optional_str(name: str, value: Any) -> str | None:
     if value is None:
         return None
     return check_id(name, value)
+
+
+def check_bool(name: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def check_ids(name: str, values: Any) -> list[str]:
+    """A list of non-empty strings (a single string is refused: it is not a list of ids)."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings, got {type(values).__name__}")
+    return [check_id(f"{name}[{i}]", value) for i, value in enumerate(values)]
+
+
+def check_choices(name: str, values: Any, choices: Collection[str]) -> list[str]:
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings, got {type(values).__name__}")
+    return [check_choice(f"{name}[{i}]", value, choices) for i, value in enumerate(values)]
+
+
+def check_page_size(value: Any, most: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise ValueError(f"page_size must be an integer from 1 to {most}, got {value!r}")
+    return value
 
 
 def check_query(project_id: Any, original_assets: Any) -> None:

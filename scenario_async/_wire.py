@@ -87,6 +87,8 @@ def path_segment(value: str) -> str:
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple)):  # the service reads a list as comma-separated values
+        return ",".join(_query_value(item) for item in value)
     return str(value)
 
 

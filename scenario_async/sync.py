@@ -19,7 +19,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Gener
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._client import AsyncScenario
-from .resources import AsyncAssets, AsyncJobs, AsyncModels, AsyncTrain, AsyncTrainingImages
+from .resources import (
+    AsyncAssets,
+    AsyncJobs,
+    AsyncModels,
+    AsyncScores,
+    AsyncTrain,
+    AsyncTrainingImages,
+    AsyncUploads,
+)
 
 __all__ = ["Scenario"]
 
@@ -223,18 +231,42 @@ class Train(SyncResource):
     trigger_and_wait = blocking(AsyncTrain.trigger_and_wait)
 
 
+class Scores(SyncResource):
+    retrieve_training_dataset = blocking(AsyncScores.retrieve_training_dataset)
+
+
 class Models(SyncResource):
+    create = blocking(AsyncModels.create)
+    list = blocking_iter(AsyncModels.list)
+    list_pages = blocking_iter(AsyncModels.list_pages)
     retrieve = blocking(AsyncModels.retrieve)
+    update = blocking(AsyncModels.update)
+    delete = blocking(AsyncModels.delete)
+    delete_images = blocking(AsyncModels.delete_images)
+    restore = blocking(AsyncModels.restore)
+    copy = blocking(AsyncModels.copy)
+    download = blocking(AsyncModels.download)
     training_images = nested(TrainingImages)
     train = nested(Train)
+    scores = nested(Scores)
 
 
 class Jobs(SyncResource):
+    list = blocking_iter(AsyncJobs.list)
+    list_pages = blocking_iter(AsyncJobs.list_pages)
     retrieve = blocking(AsyncJobs.retrieve)
+    trigger_action = blocking(AsyncJobs.trigger_action)
 
 
 class Assets(SyncResource):
     upload = blocking(AsyncAssets.upload)
+    retrieve = blocking(AsyncAssets.retrieve)
+
+
+class Uploads(SyncResource):
+    create = blocking(AsyncUploads.create)
+    retrieve = blocking(AsyncUploads.retrieve)
+    trigger_action = blocking(AsyncUploads.trigger_action)
 
 
 def _options_of(
@@ -257,6 +289,7 @@ class Scenario(SyncResource):
     models = nested(Models)
     jobs = nested(Jobs)
     assets = nested(Assets)
+    uploads = nested(Uploads)
     _async: AsyncScenario
     _origin: Scenario | None = None  # keeps the client whose loop a copy shares alive
 

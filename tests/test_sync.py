@@ -197,8 +197,8 @@ def public_methods(resource: object) -> dict[str, inspect.Signature]:
 
 
 def test_the_sync_client_keeps_in_step_with_the_async_one() -> None:
-    # Every resource and coroutine method of the async client has a sync twin of the same
-    # signature, and the sync client has nothing the async one lacks.
+    # Every resource, coroutine method and paginated list of the async client has a sync twin
+    # of the same signature, and the sync client has nothing the async one lacks.
     client = Scenario(api_key="k", api_secret="s")
     pairs = [(client, client.async_client)]
     while pairs:
@@ -210,6 +210,7 @@ def test_the_sync_client_keeps_in_step_with_the_async_one() -> None:
             name: signature
             for name, signature in public_methods(async_).items()
             if inspect.iscoroutinefunction(getattr(async_, name))
+            or "AsyncIterator" in str(signature.return_annotation)
         }
         if sync is not client:
             assert public_methods(sync) == methods, type(async_).__name__

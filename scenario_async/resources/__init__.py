@@ -2,8 +2,17 @@
 
 from .assets import AsyncAssets
 from .jobs import AsyncJobs
-from .models import AsyncModels
+from .models import AsyncModels, AsyncScores
 from .train import AsyncTrain
 from .training_images import AsyncTrainingImages
+from .uploads import AsyncUploads
 
-__all__ = ["AsyncAssets", "AsyncJobs", "AsyncModels", "AsyncTrain", "AsyncTrainingImages"]
+__all__ = [
+    "AsyncAssets",
+    "AsyncJobs",
+    "AsyncModels",
+    "AsyncScores",
+    "AsyncTrain",
+    "AsyncTrainingImages",
+    "AsyncUploads",
+]

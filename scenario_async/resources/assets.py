@@ -1,4 +1,4 @@
-"""``client.assets``: upload an image as a reusable asset."""
+"""``client.assets``: upload an image (or a canvas) as a reusable asset, read one."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._options import Timeout
-from .._validate import check_data_url, check_id
-from ..types.assets import AssetUploadResponse
+from .._validate import check_bool, check_data_url, check_id, check_ids
+from .._wire import path_segment
+from ..types.assets import AssetRetrieveResponse, AssetUploadResponse
 from ._base import AsyncResource, options, query
 
 __all__ = ["AsyncAssets"]
@@ -20,11 +21,14 @@ class AsyncAssets(AsyncResource):
     async def upload(
         self,
         *,
-        image: str,
         name: str,
+        image: str | None = None,
+        canvas: str | None = None,
+        thumbnail: str | None = None,
         collection_ids: Sequence[str] | None = None,
         hide: bool | None = None,
         parent_id: str | None = None,
+        original_assets: bool | None = None,
         project_id: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -32,21 +36,23 @@ class AsyncAssets(AsyncResource):
         timeout: Timeout | None = None,
     ) -> AssetUploadResponse:
         """Upload an image (a data URL or bare base64) as an asset; its id can then be added
-        to a model with ``training_images.add(asset_id=...)``. Not retried once sent."""
-        if isinstance(image, str) and image.startswith("data:"):
-            check_data_url("image", image)
-        elif not isinstance(image, str) or not _RAW_BASE64.fullmatch(image):
-            raise ValueError("image must be a base64 image data URL or a base64 string")
-        body: dict[str, Any] = {"image": image, "name": check_id("name", name)}
+        to a model with ``training_images.add(asset_id=...)``. Or, without ``image``, a
+        ``canvas`` (stringified JSON) with its ``thumbnail`` (base64). Not retried once
+        sent."""
+        body: dict[str, Any] = {"name": check_id("name", name)}
+        if image is not None:
+            body["image"] = _image("image", image)
+        elif canvas is None:
+            raise ValueError("image or canvas is required")
+        if canvas is not None:
+            if not isinstance(canvas, str):
+                raise TypeError(f"canvas must be a string of JSON, got {type(canvas).__name__}")
+            body["canvas"] = canvas
+        if thumbnail is not None:
+            body["thumbnail"] = _image("thumbnail", thumbnail)
         if collection_ids is not None:
-            if isinstance(collection_ids, str):
-                raise TypeError("collection_ids must be a list of strings, not a single string")
-            body["collectionIds"] = [
-                check_id(f"collection_ids[{i}]", c) for i, c in enumerate(collection_ids)
-            ]
-        if hide is not None:
-            if not isinstance(hide, bool):
-                raise TypeError("hide must be a bool")
+            body["collectionIds"] = check_ids("collection_ids", collection_ids)
+        if check_bool("hide", hide) is not None:
             body["hide"] = hide
         if parent_id is not None:
             body["parentId"] = check_id("parent_id", parent_id)
@@ -55,8 +61,47 @@ class AsyncAssets(AsyncResource):
             "/assets",
             cast_to=AssetUploadResponse,
             options=options(extra_headers, extra_query, extra_body, timeout),
-            query=query(project_id),
+            query=query(project_id, original_assets),
             body=body,
             idempotent=False,
         )
         return result
+
+    async def retrieve(
+        self,
+        asset_id: str,
+        *,
+        with_embedding: bool | None = None,
+        with_quality_gate_details: bool | None = None,
+        original_assets: bool | None = None,
+        project_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
+    ) -> AssetRetrieveResponse:
+        """The asset: its URL, size, type, status, metadata (and, when asked, its embedding
+        and the quality gate's reasons)."""
+        asset = path_segment(check_id("asset_id", asset_id))
+        params = query(project_id, original_assets)
+        if check_bool("with_embedding", with_embedding) is not None:
+            params["withEmbedding"] = with_embedding
+        if check_bool("with_quality_gate_details", with_quality_gate_details) is not None:
+            params["withQualityGateDetails"] = with_quality_gate_details
+        result: AssetRetrieveResponse = await self._client.request(
+            "GET",
+            f"/assets/{asset}",
+            cast_to=AssetRetrieveResponse,
+            options=options(extra_headers, extra_query, extra_body, timeout),
+            query=params,
+        )
+        return result
+
+
+def _image(name: str, value: Any) -> str:
+    """A data URL (checked whole) or bare base64."""
+    if isinstance(value, str) and value.startswith("data:"):
+        return check_data_url(name, value)
+    if not isinstance(value, str) or not _RAW_BASE64.fullmatch(value):
+        raise ValueError(f"{name} must be a base64 image data URL or a base64 string")
+    return value

@@ -137,6 +137,7 @@ from .scores import (
 )
 from .train import (
     CostDetails,
+    CostEstimate,
     IPDetection,
     IPDetectionAction,
     IPDetectionCategory,
@@ -190,6 +191,7 @@ __all__ = [
     "ConditionalOperator",
     "ControlModality",
     "CostDetails",
+    "CostEstimate",
     "DatasetWarning",
     "EditCapability",
     "FlowLogic",

@@ -13,6 +13,7 @@ from .models import Model
 
 __all__ = [
     "CostDetails",
+    "CostEstimate",
     "IPDetection",
     "IPDetectionAction",
     "IPDetectionCategory",
@@ -111,6 +112,16 @@ class TrainResponse:
     creative_units_discount: float | None = None
     cost_details: CostDetails | None = None
     ip_detection: IPDetection | None = None
+    extra: Mapping[str, Any] = extra_field()
+
+
+@frozen(kw_only=True)
+class CostEstimate:
+    """A dry run's answer (status 269): what the call would cost, and nothing done."""
+
+    creative_units_cost: float | None = None
+    creative_units_discount: float | None = None
+    cost_details: CostDetails | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
