@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -100,8 +101,11 @@ class AiohttpTransport:
         self.trust_env = trust_env
         self.proxy = proxy
         self.given_session = session
-        #: The proxy (and its credentials) the environment names for each origin, read once.
-        self._env_proxies: dict[yarl.URL, tuple[yarl.URL | None, aiohttp.BasicAuth | None]] = {}
+        #: The proxy (and its credentials) the environment names for each origin, read once;
+        #: None when no proxy is to be looked up (the common case costs one test).
+        self._env_proxies: dict[tuple[str, str | None, int | None], Any] | None = (
+            {} if trust_env and session is None and _proxies_in_env() else None
+        )
         self.connection_limit = connection_limit
         self.ssl_context = ssl_context
         self.headers = headers
@@ -210,10 +214,11 @@ class AiohttpTransport:
     def _proxy_for(self, target: yarl.URL) -> tuple[Any, aiohttp.BasicAuth | None]:
         """The proxy for ``target``: the one given, else (with ``trust_env``) the one
         ``HTTP(S)_PROXY`` names unless ``NO_PROXY`` exempts the host, with any proxy
-        credentials from ``.netrc``; read at the first request to each origin."""
-        if self.proxy is not None or not self.trust_env or self.given_session is not None:
+        credentials from ``.netrc``. The environment is read when the client is made, and
+        each origin's proxy at its first request."""
+        if self.proxy is not None or self._env_proxies is None:
             return self.proxy, None
-        origin = target.origin()
+        origin = (target.scheme, target.host, target.port)
         found = self._env_proxies.get(origin)
         if found is None:
             try:
@@ -293,6 +298,11 @@ def _count_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_count_fork)
+
+
+def _proxies_in_env() -> bool:
+    """Whether the environment names an HTTP(S) proxy at all."""
+    return any(scheme in ("http", "https") for scheme in urllib.request.getproxies())
 
 
 def _too_large(method: str, url: str, status: int, limit: int) -> APIResponseTooLargeError:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pybase64
 
+from ._image_format import refuse_truncated
 from .types.training_images import Preset
 
 __all__ = [
@@ -102,9 +103,6 @@ def data_url_bytes(name: str, value: Any) -> bytes:
     payload cut short is refused here (TruncatedImageError), not stored broken.
     """
     raw, content = data_url_content(name, value)
-    # Imported here: the images module imports this one.
-    from .images import refuse_truncated
-
     refuse_truncated(content, name)
     return raw
 
