@@ -608,6 +608,7 @@ async def _demo_server(args: argparse.Namespace) -> Any:
         queue_duration=min(0.5, args.training_seconds / 4),
         training_duration=args.training_seconds,
         latency=0.02,
+        models=["demo_model"],  # the fake knows only the models it is given
     ) as fake:
         yield fake
 

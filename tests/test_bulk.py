@@ -55,7 +55,7 @@ async def test_45_asset_ids_are_sent_as_batches_of_10_10_10_10_5(
 
 async def test_no_more_than_concurrency_requests_are_ever_in_flight(tmp_path: Path) -> None:
     paths = write_images(tmp_path, 30)
-    async with FakeScenario(latency=0.05) as fake, fake.client() as client:
+    async with FakeScenario(latency=0.05, models=["m"]) as fake, fake.client() as client:
         result = await client.models.training_images.add_many("m", paths, concurrency=4)
     assert fake.peak_in_flight == 4
     assert result.counts()["sent"] == 30
@@ -174,7 +174,7 @@ async def test_images_are_read_ahead_of_sending_but_never_more_than_twice_the_sl
             ahead.append(pulled - finished)
             yield path
 
-    async with FakeScenario(latency=0.03) as fake, fake.client() as client:
+    async with FakeScenario(latency=0.03, models=["m"]) as fake, fake.client() as client:
         result = await client.models.training_images.add_many(
             "m", lazily(), concurrency=3, on_progress=on_progress
         )
@@ -232,7 +232,7 @@ async def test_cancelling_mid_flight_stops_fast_and_leaves_a_consistent_journal(
 ) -> None:
     paths = write_images(tmp_path, 40)
     journal = tmp_path / "j.jsonl"
-    with FakeScenario(latency=0.1).serve_in_thread() as fake:
+    with FakeScenario(latency=0.1, models=["m"]).serve_in_thread() as fake:
         client = fake.client()
         task = asyncio.create_task(
             client.models.training_images.add_many("m", paths, concurrency=4, journal=journal)

@@ -136,7 +136,7 @@ async def test_outcomes_and_events_of_in_memory_images_hold_none_of_their_data(
     kind: str,
 ) -> None:
     make, label = IN_MEMORY[kind]
-    async with FakeScenario(record_requests=False) as fake, fake.client() as client:
+    async with FakeScenario(record_requests=False, models=["m"]) as fake, fake.client() as client:
         facts, kinds, freed = await kept_after_run(client, make, COUNT)
     assert [status for status, _, _ in facts] == ["sent"] * COUNT
     assert kinds.count("item_done") == COUNT
@@ -158,7 +158,10 @@ async def test_outcomes_and_events_of_in_memory_images_hold_none_of_their_data(
         # Every answer is lost and not looked for: an UnknownOutcomeError chained to
         # aiohttp's own error, whose frames held the request body.
         (
-            {"faults": FaultPlan(drop_after_store=1.0, methods=frozenset({"POST"}))},
+            {
+                "faults": FaultPlan(drop_after_store=1.0, methods=frozenset({"POST"})),
+                "models": ["m"],
+            },
             {"max_retries": 0, "on_unknown_outcome": "raise"},
         ),
     ],
@@ -224,7 +227,7 @@ async def test_unreadable_data_urls_are_reported_without_their_data(client: Asyn
 
 
 async def test_images_uploaded_as_assets_wait_for_their_batch_without_their_data() -> None:
-    async with FakeScenario(record_requests=False) as fake, fake.client() as client:
+    async with FakeScenario(record_requests=False, models=["m"]) as fake, fake.client() as client:
         facts, _, freed = await kept_after_run(client, from_bytes, COUNT, via_assets=True)
     assert [(status, source) for status, source, _ in facts] == [
         ("sent", f"<in memory #{i}: m{i}.png>") for i in range(COUNT)
@@ -252,7 +255,7 @@ def test_path_inputs_keep_their_path_as_source(tmp_path: Path) -> None:
     path = tmp_path / "a.png"
     path.write_bytes(make_png())
     image = Image.from_path(path)
-    with FakeScenario().serve_in_thread() as fake, fake.sync_client() as client:
+    with FakeScenario(models=["m"]).serve_in_thread() as fake, fake.sync_client() as client:
         result = client.models.training_images.add_many("m", [path, str(path), image])
     assert [o.source for o in result] == [path, str(path), image]
     assert [o.status for o in result] == ["sent", "duplicate", "duplicate"]
@@ -267,7 +270,7 @@ import asyncio, sys
 from scenario_async.testing import FakeScenario
 
 async def serve():
-    async with FakeScenario(record_requests=False) as fake:
+    async with FakeScenario(record_requests=False, auto_create_models=True) as fake:
         print(fake.base_url, flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 

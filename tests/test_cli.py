@@ -230,6 +230,7 @@ def test_the_default_journal_is_kept_per_api_and_model(
 ) -> None:
     image = tmp_path / "a.png"
     image.write_bytes(make_png(4, 4))
+    fake_scenario.add_model("m:2")
     assert main(cli(fake_scenario, "upload", "m1", str(image), "--json")) == 0
     assert main(cli(fake_scenario, "upload", "m:2", str(image), "--json")) == 0
     err = capsys.readouterr().err

@@ -17,7 +17,7 @@ from aiohttp import web
 from scenario_async import AsyncScenario
 from scenario_async.testing import FakeScenario
 
-from .conftest import PNG_DATA_URL
+from .conftest import MODELS, PNG_DATA_URL
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "host"}
 
@@ -56,7 +56,7 @@ async def forward_proxy() -> AsyncIterator[tuple[str, list[str]]]:
 async def test_a_named_proxy_carries_every_request() -> None:
     async with (
         forward_proxy() as (proxy, forwarded),
-        FakeScenario() as fake,
+        FakeScenario(models=MODELS) as fake,
         fake.client(proxy=proxy) as client,
     ):
         answer = await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
@@ -68,7 +68,7 @@ async def test_a_named_proxy_carries_every_request() -> None:
 async def test_the_proxy_of_the_environment_is_used_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with forward_proxy() as (proxy, forwarded), FakeScenario() as fake:
+    async with forward_proxy() as (proxy, forwarded), FakeScenario(models=MODELS) as fake:
         monkeypatch.setenv("HTTP_PROXY", proxy)
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
@@ -100,7 +100,10 @@ async def test_a_session_of_the_users_is_used_with_its_trace_configs_and_never_c
 
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(on_start)
-    async with FakeScenario() as fake, aiohttp.ClientSession(trace_configs=[trace]) as session:
+    async with (
+        FakeScenario(models=MODELS) as fake,
+        aiohttp.ClientSession(trace_configs=[trace]) as session,
+    ):
         async with fake.client(session=session) as client:
             answer = await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
             assert answer.training_image.name == "a.png"  # so our credentials were sent
@@ -145,7 +148,7 @@ async def test_custom_headers_from_the_environment_are_sent_and_default_headers_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SCENARIO_CUSTOM_HEADERS", "X-Team: vision\nno colon here\nX-Env: from-env")
-    async with FakeScenario() as fake:
+    async with FakeScenario(models=MODELS) as fake:
         async with fake.client(default_headers={"X-Env": "explicit"}) as client:
             await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
         sent = fake.requests[0].headers
@@ -176,7 +179,7 @@ async def test_each_request_log_record_carries_its_figures_as_attributes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="scenario_async")
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
     (record,) = [vars(r) for r in caplog.records if hasattr(r, "elapsed_ms")]
     figures = {k: record[k] for k in ("method", "path", "status", "attempt")}

@@ -147,9 +147,13 @@ async def test_cancel_stops_a_running_training(client: AsyncScenario) -> None:
 async def test_dry_run_answers_269_with_the_cost_and_starts_nothing(
     client: AsyncScenario,
 ) -> None:
-    await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
+    # trainingImagesCount stands in for images a model does not have yet...
     estimate = await client.models.train.trigger("m", dry_run=True, training_images_count=4)
     assert estimate.creative_units_cost == 120 and estimate.job is None
+    # ...and is ignored once it has some: the model's own count is used.
+    await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
+    estimate = await client.models.train.trigger("m", dry_run=True, training_images_count=4)
+    assert estimate.creative_units_cost == 105 and estimate.job is None
     assert (await client.models.retrieve("m")).model.status is ModelStatus.NEW
 
 

@@ -28,6 +28,8 @@ from scenario_async.testing import (
     tidy_name,
 )
 
+from .conftest import MODELS
+
 #: "Café.png" with the accent as a combining mark (NFD), between spaces.
 UNTIDY = " Cafe\u0301.png  "
 #: The same name as the service stores it: one precomposed "é", no spaces around.
@@ -56,7 +58,7 @@ def test_tidy_name_is_nfc_and_trimmed() -> None:
 
 
 async def test_with_tidy_names_adds_replaces_and_assets_store_and_answer_the_tidied_name() -> None:
-    async with FakeScenario(tidy_names=True) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, tidy_names=True) as fake, fake.client() as client:
         added = await client.models.training_images.add("m", data=data_url(png(1)), name=UNTIDY)
         assert added.training_image.name == TIDY
         replaced = await client.models.training_images.replace(
@@ -81,7 +83,7 @@ async def test_with_tidy_names_adds_replaces_and_assets_store_and_answer_the_tid
 
 
 async def test_by_default_names_are_stored_exactly_as_sent() -> None:
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         added = await client.models.training_images.add("m", data=data_url(png(1)), name=UNTIDY)
         asset = await client.assets.upload(image=data_url(png(2)), name=UNTIDY)
     assert added.training_image.name == UNTIDY
@@ -90,7 +92,7 @@ async def test_by_default_names_are_stored_exactly_as_sent() -> None:
 
 
 def test_seeding_follows_tidy_names_too() -> None:
-    fake = FakeScenario(tidy_names=True)
+    fake = FakeScenario(models=MODELS, tidy_names=True)
     assert fake.add_training_image("m", name=UNTIDY).name == TIDY
     assert fake.add_asset(png(1), name=UNTIDY).name == TIDY
     fake.tidy_names = False
@@ -101,7 +103,7 @@ def test_seeding_follows_tidy_names_too() -> None:
 
 
 def test_a_seeded_image_keeps_the_hash_and_size_of_its_content() -> None:
-    fake = FakeScenario()
+    fake = FakeScenario(models=MODELS)
     old = png(1)
     seeded = fake.add_training_image("m", name="a.png", content=old)
     assert (seeded.name, seeded.sha256, seeded.size) == ("a.png", sha(old), len(old))
@@ -113,7 +115,7 @@ def test_a_seeded_image_keeps_the_hash_and_size_of_its_content() -> None:
 
 async def test_a_model_can_hold_an_older_namesake_of_other_or_the_same_content() -> None:
     old, new = png(1), png(2)
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         fake.add_training_image("m", name="a.png", content=old)
         fake.add_training_image("m", name="b.png", content=new)
         answer = await client.models.training_images.add("m", data=data_url(new), name="a.png")
@@ -125,7 +127,7 @@ async def test_a_model_can_hold_an_older_namesake_of_other_or_the_same_content()
 
 async def test_stored_contents_counts_the_decoded_bytes_of_every_kind_of_add() -> None:
     one, two, three = png(1), png(2), png(3)
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         first = await client.models.training_images.add("m", data=data_url(one), name="1.png")
         await client.models.training_images.add("m", data=data_url(one), name="again.png")
         asset = await client.assets.upload(image=data_url(two), name="2.png")
@@ -198,7 +200,7 @@ async def test_after_store_faults_on_put_and_delete_do_the_work_then_spoil_the_a
     method, call, done = OPERATIONS[operation]
     rates: dict[str, Any] = {fault: 1.0}
     plan = FaultPlan(**rates, methods=frozenset({method}), slow_seconds=0.4)
-    async with FakeScenario(faults=plan, queue_duration=5.0) as fake:
+    async with FakeScenario(models=MODELS, faults=plan, queue_duration=5.0) as fake:
         # A POST is outside the plan's methods: it is answered as usual.
         async with fake.client() as first:
             added = await first.models.training_images.add("m", data=data_url(png(1)), name="a.png")
@@ -244,7 +246,7 @@ async def test_drop_after_store_on_put_and_delete_does_the_work_and_closes_witho
     drops, which would hide what the fake API did with the first one."""
     method, _, done = OPERATIONS[operation]
     plan = FaultPlan(drop_after_store=1.0, methods=frozenset({method}))
-    async with FakeScenario(faults=plan, queue_duration=5.0) as fake:
+    async with FakeScenario(models=MODELS, faults=plan, queue_duration=5.0) as fake:
         image = fake.add_training_image("m", content=png(1))
         path, body = {
             "replace": (
@@ -271,7 +273,7 @@ async def test_drop_after_store_on_put_and_delete_does_the_work_and_closes_witho
 async def test_store_late_stores_after_a_client_that_timed_out_gave_up() -> None:
     plan = FaultPlan(store_late=1.0, slow_seconds=0.4)
     async with (
-        FakeScenario(faults=plan) as fake,
+        FakeScenario(models=MODELS, faults=plan) as fake,
         fake.client(on_unknown_outcome="raise", timeout=0.15) as client,
     ):
         with pytest.raises(APITimeoutError):
@@ -285,7 +287,7 @@ async def test_store_late_stores_after_a_client_that_timed_out_gave_up() -> None
 
 async def test_store_late_answers_a_patient_client_with_what_it_stored() -> None:
     plan = FaultPlan(store_late=1.0, slow_seconds=0.2, methods=frozenset({"POST", "DELETE"}))
-    async with FakeScenario(faults=plan) as fake, fake.client(timeout=2.0) as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client(timeout=2.0) as client:
         started = asyncio.get_running_loop().time()
         answer = await client.models.training_images.add("m", data=data_url(png(1)), name="a.png")
         assert asyncio.get_running_loop().time() - started >= 0.2
@@ -298,7 +300,10 @@ async def test_store_late_answers_a_patient_client_with_what_it_stored() -> None
 
 async def test_store_late_on_delete_removes_the_image_after_the_client_gave_up() -> None:
     plan = FaultPlan(store_late=1.0, slow_seconds=0.4, methods=frozenset({"DELETE"}))
-    async with FakeScenario(faults=plan) as fake, fake.client(max_retries=0, timeout=0.15) as c:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(max_retries=0, timeout=0.15) as c,
+    ):
         image = fake.add_training_image("m", content=png(1))
         with pytest.raises(APITimeoutError):
             await c.models.training_images.delete(image.id, model_id="m")

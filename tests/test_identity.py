@@ -30,6 +30,8 @@ from scenario_async.bulk import (
 from scenario_async.journal import Journal, JournalBusyError, stored_name
 from scenario_async.testing import FakeScenario, FaultPlan, make_png
 
+from .conftest import MODELS
+
 
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +73,7 @@ def assert_honest(fake: FakeScenario, model: str, result: BulkResult) -> None:
 async def test_same_name_different_content_is_stored_twice_each_with_its_own_image() -> None:
     contents = [png(1), png(2), png(3)]
     images = [Image.from_bytes(c, name="cat.png") for c in contents]
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         result = await client.models.training_images.add_many("m", images, concurrency=3)
     assert [o.status for o in result] == ["sent", "sent", "sent"]
     assert len({o.training_image.id for o in result if o.training_image}) == 3
@@ -81,7 +83,7 @@ async def test_same_name_different_content_is_stored_twice_each_with_its_own_ima
 
 async def test_same_content_under_two_names_is_stored_twice_by_default() -> None:
     images = [Image.from_bytes(png(7), name="a.png"), Image.from_bytes(png(7), name="b.png")]
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         result = await client.models.training_images.add_many("m", images)
     assert [o.status for o in result] == ["sent", "sent"]
     assert fake.stored_contents("m")[sha(png(7))] == 2
@@ -90,7 +92,7 @@ async def test_same_content_under_two_names_is_stored_twice_by_default() -> None
 
 async def test_dedupe_content_stores_it_once_and_reports_the_second_as_a_duplicate() -> None:
     images = [Image.from_bytes(png(7), name="a.png"), Image.from_bytes(png(7), name="b.png")]
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         result = await client.models.training_images.add_many("m", images, dedupe="content")
     assert [o.status for o in result] == ["sent", "duplicate"]
     assert result[1].duplicate_of == 0 and result[1].training_image is None
@@ -101,7 +103,7 @@ async def test_dedupe_content_stores_it_once_and_reports_the_second_as_a_duplica
 
 async def test_an_input_repeated_exactly_is_one_item() -> None:
     image = Image.from_bytes(png(3), name="x.png")
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         result = await client.models.training_images.add_many("m", [image, image, image])
     assert [o.status for o in result] == ["sent", "duplicate", "duplicate"]
     assert len(adds(fake)) == 1
@@ -110,7 +112,10 @@ async def test_an_input_repeated_exactly_is_one_item() -> None:
 async def test_a_duplicate_of_an_input_that_failed_fails_with_it() -> None:
     plan = FaultPlan(error_500=1.0, methods=frozenset({"POST"}))
     image = Image.from_bytes(png(3), name="x.png")
-    async with FakeScenario(faults=plan) as fake, fake.client(max_retries=0) as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(max_retries=0) as client,
+    ):
         result = await client.models.training_images.add_many("m", [image, image])
     assert [o.ok for o in result] == [False, False]
     assert isinstance(result[1].error, InternalServerError) and result[1].duplicate_of == 0
@@ -121,7 +126,10 @@ async def test_nameless_data_urls_are_named_by_content_so_two_batches_never_coll
         return "data:image/png;base64," + base64.b64encode(png(i)).decode()
 
     plan = FaultPlan.mixed(0.3, seed=5, retry_after=0.01, slow_seconds=0.4)
-    async with FakeScenario(faults=plan) as fake, fake.client(timeout=0.2, max_retries=6) as c:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(timeout=0.2, max_retries=6) as c,
+    ):
         first = await c.models.training_images.add_many("m", [url(i) for i in range(10)])
         second = await c.models.training_images.add_many("m", [url(i) for i in range(10, 20)])
         await asyncio.sleep(0.5)
@@ -138,7 +146,7 @@ async def test_an_older_namesake_on_the_model_is_never_taken_for_a_lost_add() ->
     # The first attempt fails before storing; the model holds an older cat.png. Sending again
     # is right; taking the old image for this one would lose it.
     plan = FaultPlan(error_500=1.0, methods=frozenset({"POST"}), max_faults=1)
-    async with FakeScenario(faults=plan) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client() as client:
         old = fake.add_training_image("m", name="cat.png", content=png(1))
         result = await client.models.training_images.add_many(
             "m", [Image.from_bytes(png(2), name="cat.png")]
@@ -154,7 +162,10 @@ async def test_names_are_compared_as_the_service_stores_them(no_backoff: None) -
     # answer is found under the tidied name, not sent again.
     given = " cafe\u0301.png"
     plan = FaultPlan(drop_after_store=1.0, methods=frozenset({"POST"}), max_faults=1)
-    async with FakeScenario(faults=plan, tidy_names=True) as fake, fake.client() as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan, tidy_names=True) as fake,
+        fake.client() as client,
+    ):
         result = await client.models.training_images.add_many(
             "m", [Image.from_bytes(png(4), name=given)]
         )
@@ -164,7 +175,7 @@ async def test_names_are_compared_as_the_service_stores_them(no_backoff: None) -
 
 
 async def test_an_answer_naming_an_image_the_model_already_held_is_not_believed() -> None:
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         old = fake.add_training_image("m", name="new.png", content=png(1))
         transport = client._shared.transport
         real = transport.send
@@ -193,7 +204,7 @@ async def test_an_answer_naming_an_image_the_model_already_held_is_not_believed(
 
 async def test_a_single_add_never_takes_an_older_namesake_for_its_own(no_backoff: None) -> None:
     plan = FaultPlan(error_500=1.0, methods=frozenset({"POST"}), max_faults=1)
-    async with FakeScenario(faults=plan) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client() as client:
         old = fake.add_training_image("m", name="cat.png", content=png(1))
         old.created_at = "2020-01-01T00:00:00.000Z"
         answer = await client.models.training_images.add(
@@ -209,7 +220,7 @@ async def test_a_single_add_never_takes_the_clients_own_earlier_add_for_its_own(
 ) -> None:
     # Two adds of cat.png a moment apart: the second's lost answer must not be settled by
     # the first's image, which is recent but claimed.
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         add = client.models.training_images.add
         first = await add("m", data=Image.from_bytes(png(1), name="c").data_url(), name="cat.png")
         fake.faults = FaultPlan(error_500=1.0, methods=frozenset({"POST"}), max_faults=1)
@@ -222,7 +233,7 @@ async def test_a_single_add_with_two_fresh_namesakes_raises_unknown_outcome(
     no_backoff: None,
 ) -> None:
     plan = FaultPlan(drop_after_store=1.0, methods=frozenset({"POST"}), max_faults=1)
-    async with FakeScenario(faults=plan) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client() as client:
         fake.add_training_image("m", name="cat.png", content=png(1))  # another writer, just now
         with pytest.raises(UnknownOutcomeError) as caught:
             await client.models.training_images.add(
@@ -241,7 +252,7 @@ async def test_a_failing_progress_callback_changes_no_outcome() -> None:
             raise ValueError("the progress bar broke")
 
     images = [Image.from_bytes(png(i), name=f"{i}.png") for i in range(5)]
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         with pytest.raises(ProgressCallbackError) as caught:
             await client.models.training_images.add_many("m", images, on_progress=on_progress)
     assert isinstance(caught.value.__cause__, ValueError)
@@ -251,7 +262,7 @@ async def test_a_failing_progress_callback_changes_no_outcome() -> None:
 
 async def test_wrong_credentials_stop_the_run_with_one_error() -> None:
     images = [Image.from_bytes(png(i), name=f"{i}.png") for i in range(60)]
-    async with FakeScenario() as fake, fake.client(api_secret="wrong") as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client(api_secret="wrong") as client:
         with pytest.raises(Exception, match="Invalid API key") as caught:
             await client.models.training_images.add_many("m", images, concurrency=4)
     assert len(fake.requests) == 1  # the model's read at the start: nothing was sent
@@ -263,7 +274,7 @@ async def test_credentials_refused_mid_run_stop_it_and_mark_the_rest_not_attempt
 ) -> None:
     images = [Image.from_bytes(png(i), name=f"{i}.png") for i in range(60)]
     journal = tmp_path / "j.jsonl"
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         valid = fake.expected_authorization
 
         def revoke(event: ProgressEvent) -> None:
@@ -289,7 +300,7 @@ async def test_credentials_refused_mid_run_stop_it_and_mark_the_rest_not_attempt
 
 async def test_an_unreachable_api_stops_the_run_after_a_bounded_number_of_requests() -> None:
     images = [Image.from_bytes(png(i), name=f"{i}.png") for i in range(60)]
-    async with FakeScenario() as fake:
+    async with FakeScenario(models=MODELS) as fake:
         url = fake.base_url
     async with AsyncScenario(api_key="k", api_secret="s", base_url=url, max_retries=0) as c:
         with pytest.raises(Exception, match="connect") as caught:
@@ -307,7 +318,7 @@ def journal_ops(path: Path) -> list[str]:
 async def test_every_send_is_journaled_before_it_leaves(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     seen_at_send: list[list[str]] = []
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         transport = client._shared.transport
         real = transport.send
 
@@ -328,7 +339,7 @@ async def test_a_second_run_on_the_same_journal_is_refused(tmp_path: Path) -> No
     journal = tmp_path / "j.jsonl"
     held = Journal.open(journal, "m")
     try:
-        async with FakeScenario() as fake, fake.client() as client:
+        async with FakeScenario(models=MODELS) as fake, fake.client() as client:
             with pytest.raises(JournalBusyError, match="in use"):
                 await client.models.training_images.add_many(
                     "m", [Image.from_bytes(png(1), name="a.png")], journal=journal
@@ -341,7 +352,7 @@ async def test_a_second_run_on_the_same_journal_is_refused(tmp_path: Path) -> No
 async def test_a_torn_last_line_never_swallows_the_next_record(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     journal.write_text('{"v": 2, "model": "m", "op": "landed", "content": "ab')  # torn
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         await client.models.training_images.add_many(
             "m", [Image.from_bytes(png(1), name="a.png")], journal=journal
         )
@@ -357,7 +368,7 @@ async def test_a_journal_holding_only_another_models_entries_still_settles(
 ) -> None:
     journal = tmp_path / "j.jsonl"
     journal.write_text(json.dumps({"v": 2, "model": "other", "op": "run", "run": 1, "held": []}))
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         result = await client.models.training_images.add_many(
             "m", [Image.from_bytes(png(1), name="a.png")], journal=journal
         )
@@ -370,7 +381,7 @@ async def test_a_send_left_unconfirmed_is_settled_on_the_model_before_anything_i
 ) -> None:
     # A run was killed after announcing a.png and b.png: a.png landed, b.png did not.
     journal = tmp_path / "j.jsonl"
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         older = fake.add_training_image("m", name="a.png", content=png(0))  # held at the start
         landed = fake.add_training_image("m", name="a.png", content=png(1))
         lines = [
@@ -390,7 +401,7 @@ async def test_a_send_left_unconfirmed_is_settled_on_the_model_before_anything_i
 async def test_first_format_journal_lines_are_still_skipped(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     image = Image.from_bytes(png(1), name="a.png")
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         answer = await client.models.training_images.add("m", data=image.data_url(), name="a.png")
         line = {
             "model": "m",
@@ -428,7 +439,7 @@ async def hostile_run(seed: int, count: int, names: int, namesakes: int) -> None
         for c in contents
     ]
     plan = FaultPlan.mixed(0.25, seed=seed, retry_after=0.01, slow_seconds=0.5)
-    async with FakeScenario(tidy_names=True) as fake:
+    async with FakeScenario(models=MODELS, tidy_names=True) as fake:
         olds = [png(i) for i in range(namesakes)]
         for i, old in enumerate(olds):
             fake.add_training_image("m", name=f"n{i % names}.png", content=old)

@@ -37,6 +37,8 @@ from scenario_async.journal import JournalBusyError
 from scenario_async.testing import FakeScenario, FaultPlan, make_png
 from scenario_async.testing._faults import Fault
 
+from .conftest import MODELS
+
 # Helpers ----------------------------------------------------------------------------------
 
 
@@ -180,7 +182,7 @@ async def test_cancelled_at_random_moments_then_resumed_stores_each_item_once(
     journal = tmp_path / "j.jsonl"
     plan = FaultPlan.mixed(0.2, seed=seed, retry_after=0.01, slow_seconds=0.2)
     async with (
-        FakeScenario(tidy_names=True, latency=0.02, faults=plan) as fake,
+        FakeScenario(models=MODELS, tidy_names=True, latency=0.02, faults=plan) as fake,
         fake.client(timeout=0.1, max_retries=6) as client,
     ):
         for _ in range(3):  # cancelled three times, at random moments
@@ -209,7 +211,7 @@ async def test_a_resume_right_after_a_cancel_never_sends_again_what_is_still_in_
     journal = tmp_path / "j.jsonl"
     item = image(png(1), "a.png")
     # A timeout of 2 s: the resume settles the cancelled send once it is that old.
-    async with FakeScenario(latency=0.4) as fake, fake.client(timeout=2) as client:
+    async with FakeScenario(models=MODELS, latency=0.4) as fake, fake.client(timeout=2) as client:
         task = asyncio.create_task(
             client.models.training_images.add_many("m", [item], journal=journal)
         )
@@ -235,7 +237,7 @@ async def test_via_assets_cancelled_at_random_moments_then_resumed_stores_each_i
     journal = tmp_path / "j.jsonl"
     plan = FaultPlan.mixed(0.2, seed=seed, retry_after=0.01, slow_seconds=0.2)
     async with (
-        FakeScenario(latency=0.02, faults=plan) as fake,
+        FakeScenario(models=MODELS, latency=0.02, faults=plan) as fake,
         fake.client(timeout=0.1, max_retries=6) as client,
     ):
         for _ in range(3):
@@ -262,7 +264,7 @@ async def test_closing_the_client_mid_run_then_resuming_stores_each_item_once(
     journal = tmp_path / "j.jsonl"
     contents = [png(3500 + i) for i in range(8)]
     images = [image(c, f"cl{i}.png") for i, c in enumerate(contents)]
-    async with FakeScenario(latency=0.3) as fake:
+    async with FakeScenario(models=MODELS, latency=0.3) as fake:
         client = fake.client()
         task = asyncio.create_task(
             client.models.training_images.add_many("m", images, concurrency=4, journal=journal)
@@ -297,7 +299,7 @@ async def test_an_input_that_fails_mid_way_leaves_a_journal_that_resumes_to_exac
                 raise ValueError("the listing failed")
             yield item
 
-    async with FakeScenario(latency=0.05) as fake, fake.client(timeout=2) as client:
+    async with FakeScenario(models=MODELS, latency=0.05) as fake, fake.client(timeout=2) as client:
         with pytest.raises(ValueError, match="the listing failed"):  # as the input raised it
             await client.models.training_images.add_many(
                 "m", listing(), concurrency=4, journal=journal
@@ -326,7 +328,10 @@ async def test_an_add_stored_after_the_client_timed_out_is_not_stored_twice(
     there or not coming'. ``store_late`` stores after the client's timeout."""
     plan = FaultPlan(store_late=1.0, slow_seconds=0.5, methods=frozenset({"POST"}), max_faults=1)
     item = image(png(2), "late.png")
-    async with FakeScenario(faults=plan) as fake, fake.client(timeout=0.15) as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(timeout=0.15) as client,
+    ):
         if how == "add_many":
             result = await client.models.training_images.add_many(
                 "m", [item], journal=tmp_path / "j.jsonl"
@@ -356,7 +361,10 @@ async def test_every_kind_of_lost_answer_in_add_many_is_found_not_failed_nor_res
     contents = [png(90), png(91)]
     images = [image(contents[0], "lost.png"), image(contents[1], "lost.png")]
     journal = tmp_path / "j.jsonl"
-    async with FakeScenario(faults=plan) as fake, fake.client(timeout=0.15) as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(timeout=0.15) as client,
+    ):
         result = await client.models.training_images.add_many(
             "m", images, concurrency=1, journal=journal
         )
@@ -374,7 +382,7 @@ async def test_store_late_with_a_client_patient_enough_is_stored_once(tmp_path: 
     plan = FaultPlan(store_late=1.0, slow_seconds=0.2, methods=frozenset({"POST"}))
     contents = [png(10 + i) for i in range(6)]
     images = [image(c, f"s{i}.png") for i, c in enumerate(contents)]
-    async with FakeScenario(faults=plan) as fake, fake.client(timeout=2.0) as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client(timeout=2.0) as client:
         result = await client.models.training_images.add_many(
             "m", images, concurrency=6, journal=tmp_path / "j.jsonl"
         )
@@ -396,7 +404,7 @@ async def test_a_server_restart_mid_run_then_resume_stores_each_item_once(
     contents = [png(300 + i) for i in range(30)]
     images = [image(c, f"r{i % 10}.png") for i, c in enumerate(contents)]
     journal = tmp_path / "j.jsonl"
-    old = FakeScenario(latency=0.02)
+    old = FakeScenario(models=MODELS, latency=0.02)
     await old.start()
     new: FakeScenario | None = None
     try:
@@ -407,7 +415,7 @@ async def test_a_server_restart_mid_run_then_resume_stores_each_item_once(
             await wait_until(lambda: len(adds(old)) >= 8)
             await old.stop()
             await asyncio.sleep(downtime)
-            new = FakeScenario(port=old.port, latency=0.02)
+            new = FakeScenario(models=MODELS, port=old.port, latency=0.02)
             new.state = old.state
             await new.start()
             try:
@@ -440,7 +448,7 @@ async def test_a_failed_attach_is_never_settled_by_an_earlier_batchs_namesake(
     names = ["a.png", *(f"f{i}.png" for i in range(1, 10)), "a.png"]
     images = [image(c, n) for c, n in zip(contents, names, strict=True)]
     plan = Scripted({"POST": [None] * 12 + ["error_500"]})  # 11 uploads, batch 1, batch 2
-    async with FakeScenario(faults=plan) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client() as client:
         result = await client.models.training_images.add_many(
             "m", images, via_assets=True, concurrency=1
         )
@@ -459,7 +467,7 @@ async def test_a_cancelled_attach_is_never_settled_by_an_earlier_batchs_namesake
     images = [image(c, n) for c, n in zip(contents, names, strict=True)]
     journal = tmp_path / "j.jsonl"
     plan = Scripted({"POST": [None] * 12 + ["error_500"]})
-    async with FakeScenario(faults=plan) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client() as client:
 
         def slow_down(event: ProgressEvent) -> None:
             if event.kind == "item_done":
@@ -494,7 +502,7 @@ async def test_an_uploaded_asset_that_is_gone_does_not_block_its_batch_for_ever(
     contents = [png(800 + i) for i in range(11)]
     images = [image(c, f"gone{i}.png") for i, c in enumerate(contents)]
     journal = tmp_path / "j.jsonl"
-    async with FakeScenario(latency=0.05) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, latency=0.05) as fake, fake.client() as client:
         add_many = client.models.training_images.add_many
         task = asyncio.create_task(
             add_many("m", images, via_assets=True, concurrency=1, journal=journal)
@@ -519,7 +527,7 @@ async def test_via_assets_under_faults_on_every_method_resumes_to_exactly_once(
     journal = tmp_path / "j.jsonl"
     plan = FaultPlan.mixed(0.3, seed=11, retry_after=0.01, slow_seconds=0.25)
     async with (
-        FakeScenario(faults=plan) as fake,
+        FakeScenario(models=MODELS, faults=plan) as fake,
         fake.client(timeout=0.1, max_retries=4) as client,
     ):
         first = await client.models.training_images.add_many(
@@ -545,7 +553,7 @@ async def test_asset_ids_under_faults_and_resume_are_never_attached_twice(
     what surely did not land."""
     journal = tmp_path / "j.jsonl"
     plan = FaultPlan.mixed(0.5, seed=3, retry_after=0.01, slow_seconds=0.25)
-    async with FakeScenario() as fake:
+    async with FakeScenario(models=MODELS) as fake:
         assets = [fake.add_asset(png(700 + i), name=f"asset{i}.png") for i in range(35)]
         ids = [a.id for a in assets]
         fake.faults = plan
@@ -650,7 +658,11 @@ async def test_an_answer_naming_an_image_another_item_already_claimed_is_not_bel
             return image_json(fake, "m", "a.png")
         return raw
 
-    async with FakeScenario() as fake, LyingProxy(fake, lie) as proxy, proxy.client() as client:
+    async with (
+        FakeScenario(models=MODELS) as fake,
+        LyingProxy(fake, lie) as proxy,
+        proxy.client() as client,
+    ):
         result = await client.models.training_images.add_many(
             "m", [image(contents[0], "a.png"), image(contents[1], "b.png")], concurrency=1
         )
@@ -674,7 +686,11 @@ async def test_an_answer_naming_another_in_flight_items_image_is_not_believed(
             return image_json(fake, "m", "a.png")
         return raw
 
-    async with FakeScenario() as fake, LyingProxy(fake, lie) as proxy, proxy.client() as client:
+    async with (
+        FakeScenario(models=MODELS) as fake,
+        LyingProxy(fake, lie) as proxy,
+        proxy.client() as client,
+    ):
         result = await client.models.training_images.add_many(
             "m", [image(contents[0], "a.png"), image(contents[1], "b.png")], concurrency=2
         )
@@ -709,7 +725,7 @@ async def test_an_item_the_journal_says_landed_but_the_model_lost_is_not_reporte
     journal = tmp_path / "j.jsonl"
     contents = [png(41), png(42)]
     images = [image(c, f"d{i}.png") for i, c in enumerate(contents)]
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         first = await client.models.training_images.add_many("m", images, journal=journal)
         gone = first[0].training_image
         assert gone is not None and gone.id is not None
@@ -729,7 +745,7 @@ async def test_a_single_add_after_add_many_never_takes_add_manys_image_for_its_o
     """Assumption (test_identity: 'a single add never takes the client's own earlier add'):
     the client never takes an image it was answered with for another add's."""
     plan = Scripted({"POST": [None, "error_500"]})  # add_many's add, then add()'s: refused
-    async with FakeScenario(faults=plan) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client() as client:
         await client.models.training_images.add_many("m", [image(png(51), "a.png")])
         answer = await client.models.training_images.add(
             "m", data=image(png(52), "x").data_url(), name="a.png"
@@ -752,7 +768,10 @@ async def test_two_runs_on_one_model_never_take_each_others_namesake(
         await gate.wait()
         yield image(png(61), "a.png")
 
-    async with FakeScenario(faults=plan) as fake, fake.client(max_retries=0) as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(max_retries=0) as client,
+    ):
         first = asyncio.create_task(
             client.models.training_images.add_many("m", held_back(), journal=tmp_path / "1")
         )
@@ -784,7 +803,10 @@ async def test_a_namesake_uploaded_between_a_cancel_and_its_resume_is_not_taken_
     journal = tmp_path / "j.jsonl"
     item = image(png(65), "a.png")
     plan = Scripted({"POST": ["error_500"]})
-    async with FakeScenario(faults=plan, latency=0.2) as fake, fake.client() as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan, latency=0.2) as fake,
+        fake.client() as client,
+    ):
         task = asyncio.create_task(
             client.models.training_images.add_many("m", [item], journal=journal)
         )
@@ -805,7 +827,10 @@ async def test_a_lost_answer_whose_check_failed_is_settled_by_the_resume(
     plan = Scripted({"POST": ["drop_after_store"], "GET": [None, "error_500"]})
     journal = tmp_path / "j.jsonl"
     item = image(png(71), "c.png")
-    async with FakeScenario(faults=plan) as fake, fake.client(max_retries=0) as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(max_retries=0) as client,
+    ):
         first = await client.models.training_images.add_many("m", [item], journal=journal)
         again = await client.models.training_images.add_many("m", [item], journal=journal)
     assert not first[0].ok
@@ -820,7 +845,10 @@ async def test_a_lost_answer_whose_check_failed_is_reported_unknown(tmp_path: Pa
     unknown."""
     plan = Scripted({"POST": ["error_502_after_store"], "GET": [None, "error_500"]})
     item = image(png(72), "c.png")
-    async with FakeScenario(faults=plan) as fake, fake.client(max_retries=0) as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan) as fake,
+        fake.client(max_retries=0) as client,
+    ):
         result = await client.models.training_images.add_many(
             "m", [item], journal=tmp_path / "j.jsonl"
         )
@@ -882,7 +910,7 @@ async def test_an_unusable_journal_is_refused_before_anything_is_sent(
     """Assumption: a journal that cannot be read and appended to is an error raised before
     any request, never a run without its safety net."""
     path = make(tmp_path)
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         with pytest.raises(error):
             await client.models.training_images.add_many(
                 "m", [image(png(81), "a.png")], journal=path
@@ -894,7 +922,7 @@ async def test_an_empty_journal_file_is_a_fresh_journal(tmp_path: Path) -> None:
     journal = tmp_path / "empty.jsonl"
     journal.write_text("")
     item = image(png(82), "a.png")
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         first = await client.models.training_images.add_many("m", [item], journal=journal)
         again = await client.models.training_images.add_many("m", [item], journal=journal)
     assert [first[0].status, again[0].status] == ["sent", "already_there"]
@@ -908,7 +936,7 @@ async def test_a_journal_shared_by_two_models_keeps_them_apart(tmp_path: Path) -
     journal = tmp_path / "shared.jsonl"
     contents = [png(91), png(92)]
     images = [image(c, f"s{i}.png") for i, c in enumerate(contents)]
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         add_many = client.models.training_images.add_many
         one = await add_many("m1", images, journal=journal)
         two = await add_many("m2", images, journal=journal)
@@ -940,7 +968,7 @@ async def test_a_journal_resumed_with_another_list_settles_the_old_and_sends_the
     new = [png(1200 + i) for i in range(4)]
     old_images = [image(c, f"o{i % 4}.png") for i, c in enumerate(old)]
     new_images = [image(c, f"o{i}.png") for i, c in enumerate(new)]  # namesakes of the old
-    async with FakeScenario(latency=0.05) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, latency=0.05) as fake, fake.client() as client:
         add_many = client.models.training_images.add_many
         task = asyncio.create_task(add_many("m", old_images, concurrency=4, journal=journal))
         await wait_until(lambda: len(adds(fake)) >= 6)
@@ -967,7 +995,7 @@ async def test_runs_with_different_dedupe_never_store_a_content_beyond_its_rule(
     and never resends what landed."""
     x, y = png(1301), png(1302)
     journal = tmp_path / "j.jsonl"
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         add_many = client.models.training_images.add_many
         items = [image(x, "a.png"), image(x, "b.png"), image(y, "c.png")]
         one = await add_many("m", items, dedupe="item", journal=journal)
@@ -1013,7 +1041,7 @@ async def test_the_same_file_in_two_folders_is_one_item_under_lost_answers(
     plan = FaultPlan(drop_after_store=1.0, methods=frozenset({"POST"}))
     journal = tmp_path / "j.jsonl"
     async with (
-        FakeScenario(faults=plan, tidy_names=True) as fake,
+        FakeScenario(models=MODELS, faults=plan, tidy_names=True) as fake,
         fake.client(max_retries=3) as client,
     ):
         result = await client.models.training_images.add_many(
@@ -1048,7 +1076,7 @@ async def test_names_differing_by_normalization_or_spaces_under_lost_answers(
     plan = FaultPlan(drop_after_store=0.5, error_500=0.3, seed=3, methods=frozenset({"POST"}))
     journal = tmp_path / "j.jsonl"
     async with (
-        FakeScenario(faults=plan, tidy_names=tidy) as fake,
+        FakeScenario(models=MODELS, faults=plan, tidy_names=tidy) as fake,
         fake.client(max_retries=6) as client,
     ):
         result = await run_until_done(client, "m", images, journal, concurrency=8)
@@ -1075,7 +1103,7 @@ async def test_hundreds_of_items_under_one_name_under_faults(
     plan = FaultPlan.mixed(0.2, seed=8, retry_after=0.01, slow_seconds=0.12)
     journal = tmp_path / "j.jsonl"
     async with (
-        FakeScenario(faults=plan, tidy_names=True) as fake,
+        FakeScenario(models=MODELS, faults=plan, tidy_names=True) as fake,
         fake.client(timeout=0.06, max_retries=6) as client,
     ):
         first = await client.models.training_images.add_many(
@@ -1113,7 +1141,7 @@ async def test_a_progress_callback_raising_on_every_event_changes_nothing(
     journal = tmp_path / "j.jsonl"
     plan = FaultPlan.mixed(0.25, seed=4, retry_after=0.01, slow_seconds=0.2)
     async with (
-        FakeScenario(faults=plan) as fake,
+        FakeScenario(models=MODELS, faults=plan) as fake,
         fake.client(timeout=0.1, max_retries=6) as client,
     ):
         with pytest.raises(ProgressCallbackError) as caught:
@@ -1148,7 +1176,7 @@ async def test_raise_mode_with_a_journal_resumes_without_doubling(
     journal = tmp_path / "j.jsonl"
     plan = FaultPlan.mixed(0.4, seed=9, retry_after=0.01, slow_seconds=0.2)
     async with (
-        FakeScenario(faults=plan) as fake,
+        FakeScenario(models=MODELS, faults=plan) as fake,
         fake.client(on_unknown_outcome="raise", timeout=0.1, max_retries=4) as client,
     ):
         first = await client.models.training_images.add_many("m", images, journal=journal)

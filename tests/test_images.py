@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from scenario_async import BadRequestError
 from scenario_async.images import Image, NotAnImageError, TruncatedImageError, sniff_mime_type
 from scenario_async.testing import FakeScenario, make_png
 from scenario_async.testing._images import make_gif, make_jpeg, make_webp
+
+from .conftest import MODELS
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 8
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 8
@@ -149,7 +152,7 @@ def test_a_cut_image_in_a_data_url_is_refused(kind: str) -> None:
 
 async def test_add_and_asset_upload_refuse_a_cut_image_before_sending() -> None:
     cut = data_url(make_png(4, 4)[:-5])
-    async with FakeScenario() as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
         with pytest.raises(TruncatedImageError, match=r"^data is truncated: a PNG ends with"):
             await client.models.training_images.add("m", data=cut, name="a.png")
         with pytest.raises(TruncatedImageError, match=r"^data is truncated"):
@@ -157,10 +160,12 @@ async def test_add_and_asset_upload_refuse_a_cut_image_before_sending() -> None:
         with pytest.raises(TruncatedImageError, match=r"^image is truncated"):
             await client.assets.upload(image=cut, name="a.png")
         assert fake.requests == []
-        # A whole image goes, and so does a type this SDK cannot check (the API decides).
+        # A whole image goes, and so does a type this SDK cannot check: the API decides (the
+        # fake, as the service, takes PNG, JPEG, WebP and GIF only).
         await client.models.training_images.add("m", data=data_url(make_png(4, 4)), name="a.png")
         avif = data_url(b"\x00\x00\x00\x1cftypavif" + bytes(20), "image/avif")
-        await client.models.training_images.add("m", data=avif, name="b.avif")
+        with pytest.raises(BadRequestError, match="not a PNG, JPEG, WebP or GIF image"):
+            await client.models.training_images.add("m", data=avif, name="b.avif")
         assert len(fake.requests) == 2
 
 

@@ -19,6 +19,8 @@ import pytest
 
 from scenario_async.testing import FakeScenario, make_png
 
+from .conftest import MODELS
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
 UPLOAD = textwrap.dedent(
@@ -90,7 +92,7 @@ def test_an_upload_killed_at_any_moment_resumes_to_exactly_once(
 ) -> None:
     contents = make_folders(tmp_path / "images")
     journal = tmp_path / "upload.jsonl"
-    with FakeScenario(latency=0.3).serve_in_thread() as fake:
+    with FakeScenario(models=MODELS, latency=0.3).serve_in_thread() as fake:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         process = subprocess.Popen(
             [sys.executable, "-c", UPLOAD, fake.base_url, str(tmp_path / "images"), str(journal)],

@@ -51,7 +51,7 @@ async def test_nothing_is_logged_at_debug_without_scenario_log(
 
 def test_python_m_scenario_async_testing_serves_the_fake_api() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "scenario_async.testing", "--port", "0"],
+        [sys.executable, "-m", "scenario_async.testing", "--port", "0", "--model", "m"],
         stdout=subprocess.PIPE,
         text=True,
     )

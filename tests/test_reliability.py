@@ -19,6 +19,8 @@ from scenario_async import (
 from scenario_async.images import Image
 from scenario_async.testing import MIXED_KINDS, FakeScenario, FaultPlan, make_png
 
+from .conftest import MODELS
+
 
 def unique_images(count: int, prefix: str = "img") -> list[Image]:
     return [
@@ -70,7 +72,7 @@ async def test_with_verify_off_an_unknown_outcome_raises_and_the_image_is_stored
 ) -> None:
     plan = FaultPlan(**{fault: 1.0}, slow_seconds=0.5, max_faults=1)  # type: ignore[arg-type]
     async with (
-        FakeScenario(faults=plan) as fake,
+        FakeScenario(models=MODELS, faults=plan) as fake,
         fake.client(on_unknown_outcome="raise", timeout=0.2) as client,
     ):
         image = unique_images(1)[0]
@@ -88,7 +90,7 @@ async def test_an_add_whose_answer_was_lost_is_found_on_the_model_not_sent_twice
     fault: str,
 ) -> None:
     plan = FaultPlan(**{fault: 1.0}, slow_seconds=0.5, max_faults=1)  # type: ignore[arg-type]
-    async with FakeScenario(faults=plan) as fake, fake.client(timeout=0.2) as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client(timeout=0.2) as client:
         image = unique_images(1)[0]
         answer = await client.models.training_images.add(
             "m", data=image.data_url(), name=image.name
@@ -106,7 +108,7 @@ async def test_an_add_that_failed_before_storing_is_checked_then_sent_again(
     fault: str, no_backoff: None
 ) -> None:
     plan = FaultPlan(**{fault: 1.0}, max_faults=1)  # type: ignore[arg-type]
-    async with FakeScenario(faults=plan) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, faults=plan) as fake, fake.client() as client:
         image = unique_images(1)[0]
         answer = await client.models.training_images.add(
             "m", data=image.data_url(), name=image.name
@@ -117,7 +119,9 @@ async def test_an_add_that_failed_before_storing_is_checked_then_sent_again(
 
 
 async def test_an_add_by_asset_id_has_no_name_to_check_and_raises(no_backoff: None) -> None:
-    async with FakeScenario(faults=FaultPlan(error_502_after_store=1.0, max_faults=1)) as fake:
+    async with FakeScenario(
+        models=MODELS, faults=FaultPlan(error_502_after_store=1.0, max_faults=1)
+    ) as fake:
         asset = fake.add_asset(make_png(2, 2))
         async with fake.client() as client:
             with pytest.raises(InternalServerError):
@@ -127,7 +131,10 @@ async def test_an_add_by_asset_id_has_no_name_to_check_and_raises(no_backoff: No
 
 async def test_a_429_pauses_every_request_of_the_client_for_retry_after() -> None:
     plan = FaultPlan(rate_limited_429=1.0, retry_after=0.3, max_faults=1)
-    async with FakeScenario(faults=plan, latency=0.02) as fake, fake.client() as client:
+    async with (
+        FakeScenario(models=MODELS, faults=plan, latency=0.02) as fake,
+        fake.client() as client,
+    ):
         result = await client.models.training_images.add_many("m", unique_images(12), concurrency=4)
     assert not result.failed
     limited_at = fake.requests[0].at  # the first request drew the 429
@@ -136,7 +143,7 @@ async def test_a_429_pauses_every_request_of_the_client_for_retry_after() -> Non
 
 
 async def test_a_client_side_rate_limit_spaces_request_starts() -> None:
-    async with FakeScenario() as fake, fake.client(rate_limit=50) as client:
+    async with FakeScenario(models=MODELS) as fake, fake.client(rate_limit=50) as client:
         await client.models.training_images.add_many("m", unique_images(10), concurrency=10)
     starts = sorted(r.at for r in fake.requests)
     assert starts[-1] - starts[0] >= 9 / 50 * 0.9
@@ -156,7 +163,7 @@ async def _chaos_run(count: int, seed: int) -> None:
     plan = FaultPlan.mixed(0.25, seed=seed, retry_after=0.02, slow_seconds=0.6)
     images = unique_images(count, prefix=f"chaos{seed}")
     async with (
-        FakeScenario(faults=plan) as fake,
+        FakeScenario(models=MODELS, faults=plan) as fake,
         fake.client(max_retries=6, timeout=0.3) as client,
     ):
         result = await client.models.training_images.add_many("m", images, concurrency=16)
@@ -175,7 +182,7 @@ async def _chaos_run(count: int, seed: int) -> None:
 
 
 async def test_closing_the_client_mid_upload_ends_the_upload_quickly() -> None:
-    with FakeScenario(latency=0.2).serve_in_thread() as fake:
+    with FakeScenario(models=MODELS, latency=0.2).serve_in_thread() as fake:
         client = fake.client()
         task = asyncio.create_task(
             client.models.training_images.add_many("m", unique_images(30), concurrency=4)

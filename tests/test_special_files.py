@@ -28,6 +28,8 @@ from scenario_async.images import (
 )
 from scenario_async.testing import FakeScenario, make_png
 
+from .conftest import MODELS
+
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX only")
 needs_dev_zero = pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 needs_unix_socket = pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no UNIX sockets")
@@ -270,7 +272,7 @@ def test_add_many_fails_special_files_one_by_one_and_stores_the_good_image(
     large.write_bytes(make_png(40, 40))
 
     async def upload() -> Any:
-        async with FakeScenario() as fake, fake.client() as client:
+        async with FakeScenario(models=MODELS) as fake, fake.client() as client:
             result = await client.models.training_images.add_many(
                 "m",
                 [fifo, "/dev/zero", folder, Image.from_path(large, max_bytes=100), png_file],

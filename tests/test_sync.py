@@ -24,7 +24,7 @@ from scenario_async import AsyncScenario, ProgressEvent, Scenario
 from scenario_async.bulk import ProgressCallbackError
 from scenario_async.testing import FakeScenario, make_png
 
-from .conftest import PNG_DATA_URL
+from .conftest import MODELS, PNG_DATA_URL
 
 
 def loop_threads() -> set[threading.Thread]:
@@ -136,7 +136,10 @@ def test_ctrl_c_during_a_sync_bulk_upload_cancels_it_within_a_second(tmp_path: P
         paths.append(tmp_path / f"{i}.png")
         paths[-1].write_bytes(make_png(4, 4, (i, 9, 9)))
     journal = tmp_path / "j.jsonl"
-    with FakeScenario(latency=0.2).serve_in_thread() as fake, fake.sync_client() as client:
+    with (
+        FakeScenario(models=MODELS, latency=0.2).serve_in_thread() as fake,
+        fake.sync_client() as client,
+    ):
         idle_tasks = client.run(_tasks_on_loop)
         main_thread = threading.get_ident()
         timer = threading.Timer(0.5, signal.pthread_kill, (main_thread, signal.SIGINT))
@@ -162,7 +165,7 @@ def test_a_call_after_the_server_closed_the_idle_connection_is_sent_once() -> No
     # keep-alive connection is only seen when the next call starts: it must be seen before
     # that call picks a connection, or the add would fail on a dead one and be verified.
     with (
-        FakeScenario(keepalive_timeout=0.05).serve_in_thread() as fake,
+        FakeScenario(models=MODELS, keepalive_timeout=0.05).serve_in_thread() as fake,
         fake.sync_client() as client,
     ):
         client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
@@ -260,7 +263,7 @@ def test_a_client_dropped_unclosed_is_closed_without_warnings(tmp_path: Path) ->
         from scenario_async import Scenario
         from scenario_async.testing import FakeScenario
 
-        with FakeScenario().serve_in_thread() as fake:
+        with FakeScenario(models=["m"]).serve_in_thread() as fake:
             kept = fake.sync_client()
             kept.models.training_images.add("m", data=sys.argv[1], name="a.png")
             dropped = fake.sync_client()
@@ -325,7 +328,7 @@ def test_closing_while_threads_add_gives_each_the_documented_error_and_no_warnin
         from scenario_async.testing import FakeScenario
 
         errors = []
-        with FakeScenario(latency=0.3).serve_in_thread() as fake:
+        with FakeScenario(models=["m"], latency=0.3).serve_in_thread() as fake:
             client = fake.sync_client()
             def add(i):
                 try:

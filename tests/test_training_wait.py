@@ -15,7 +15,7 @@ from scenario_async._errors import (
 from scenario_async.testing import FakeScenario
 from scenario_async.types import Model, ModelStatus
 
-from .conftest import PNG_DATA_URL
+from .conftest import MODELS, PNG_DATA_URL
 
 
 async def test_wait_polls_through_queued_and_running_to_trained(
@@ -53,7 +53,7 @@ async def test_wait_raises_training_canceled_error(client: AsyncScenario) -> Non
 
 
 async def test_wait_gives_up_after_its_timeout_and_leaves_the_run_alone() -> None:
-    async with FakeScenario(training_duration=30) as fake, fake.client() as client:
+    async with FakeScenario(models=MODELS, training_duration=30) as fake, fake.client() as client:
         await client.models.training_images.add("m", data=PNG_DATA_URL, name="a.png")
         await client.models.train.trigger("m")
         with pytest.raises(TrainingTimeoutError, match="still training") as info:

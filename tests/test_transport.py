@@ -22,7 +22,7 @@ from scenario_async import (
 from scenario_async._transport import AiohttpTransport, Answer
 from scenario_async.testing import FakeScenario
 
-from .conftest import PNG_DATA_URL
+from .conftest import MODELS, PNG_DATA_URL
 
 
 class MemoryTransport:
@@ -129,7 +129,7 @@ async def test_a_post_whose_connection_broke_after_sending_is_not_resent_blindly
 
 
 def test_one_async_client_serves_two_event_loops_in_turn() -> None:
-    with FakeScenario().serve_in_thread() as fake:
+    with FakeScenario(models=MODELS).serve_in_thread() as fake:
         client = fake.client()
 
         async def add(name: str) -> str | None:
@@ -145,7 +145,7 @@ def test_one_async_client_serves_two_event_loops_in_turn() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
 def test_an_async_client_used_in_a_forked_child_opens_its_own_pool() -> None:
-    with FakeScenario().serve_in_thread() as fake:
+    with FakeScenario(models=MODELS).serve_in_thread() as fake:
         client = fake.client()
 
         async def add(name: str) -> tuple[str | None, object]:
@@ -178,7 +178,7 @@ def test_an_async_client_used_in_a_forked_child_opens_its_own_pool() -> None:
 async def test_the_aiohttp_transport_says_whether_a_failed_request_was_sent() -> None:
     transport = AiohttpTransport(connection_limit=4, ssl_context=True, headers={})
     timeout = aiohttp.ClientTimeout(total=2)
-    async with FakeScenario() as fake:
+    async with FakeScenario(models=MODELS) as fake:
         url = fake.base_url
     with pytest.raises(APIConnectionError) as refused:
         await transport.send("GET", url + "/models/m", None, {}, timeout)

@@ -320,8 +320,9 @@ async def test_unicode_and_very_long_names_are_sent_exactly(
 async def test_ids_with_reserved_characters_stay_one_path_segment(
     fake: FakeScenario, client: AsyncScenario, model_id: str
 ) -> None:
+    fake.add_model(model_id)
     await client.models.training_images.add(model_id, data=PNG_DATA_URL, name="a.png")
-    assert list(fake.state.models) == [model_id]
+    assert [image.name for image in fake.training_images(model_id)] == ["a.png"]
     assert fake.requests[-1].path == f"/v1/models/{model_id}/training-images"
 
 

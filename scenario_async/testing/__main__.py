@@ -1,4 +1,5 @@
-"""``python -m scenario_async.testing --port N``: serve the fake API until Ctrl-C."""
+"""``python -m scenario_async.testing --port N --model ID``: serve the fake API until Ctrl-C,
+with the models given (``--model`` again for more) already there."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-secret", default=DEFAULT_API_SECRET)
     parser.add_argument("--training-duration", type=float, default=5.0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
+    parser.add_argument(
+        "--model", action="append", default=[], help="a model id to seed (repeat for more)"
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -27,9 +31,11 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             training_duration=args.training_duration,
             latency=args.latency,
+            models=args.model,
         )
         async with fake:
             print(f"fake Scenario API on {fake.base_url} (key {fake.api_key!r})", flush=True)
+            print(f"its storage host (upload parts) on {fake.storage_url}", flush=True)
             await asyncio.Event().wait()
 
     with contextlib.suppress(KeyboardInterrupt):
