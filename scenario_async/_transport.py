@@ -81,8 +81,9 @@ class AiohttpTransport:
     (a second ``asyncio.run``) or in a forked child, a fresh pool is opened, and the old one
     is left untouched (its sockets may be the parent's, its loop gone).
 
-    ``trust_env`` lets aiohttp read ``HTTP(S)_PROXY``, ``NO_PROXY`` and ``.netrc``, as httpx
-    does by default; ``proxy`` names one explicitly. A ``session`` of the caller's is used as
+    ``trust_env`` sends through the proxy ``HTTP(S)_PROXY`` names (unless ``NO_PROXY``
+    exempts the host), with proxy credentials from ``.netrc``, as httpx does by default;
+    ``proxy`` names one explicitly. A ``session`` of the caller's is used as
     it is (its connector, resolver, trace configs, loop) and never closed here.
     """
 
