@@ -1,4 +1,5 @@
-"""The ``scenario-async`` command line: upload, train, pairs, delete, model, and demo.
+"""The ``scenario-async`` command line: upload, train, pairs, delete, the ``models`` and
+``jobs`` groups (``model`` is ``models show``), and demo.
 
 Progress bars and tables come from rich (imported here only, so the library itself never
 pays for it). Progress goes to stderr and results to stdout; ``--json`` prints results as
@@ -17,10 +18,10 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from ._client import AsyncScenario
@@ -28,7 +29,13 @@ from ._convert import unstructure
 from ._errors import APIError, MissingCredentialsError, ScenarioError, TrainingError
 from .bulk import BulkAbortedError, BulkResult, ProgressEvent
 from .images import IMAGE_SUFFIXES, _file_kind
+from .resources.jobs import MAX_JOBS_PAGE
+from .resources.models import _STATUSES as MODEL_LIST_STATUSES
+from .resources.models import MAX_MODELS_PAGE
+from .types.common import ModelType
+from .types.jobs import Job, JobStatus, JobType
 from .types.models import Model
+from .types.train import CostEstimate
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,6 +47,14 @@ __all__ = ["default_journal_path", "main"]
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+MODEL_TYPES = tuple(t.value for t in ModelType)
+JOB_STATUSES = tuple(s.value for s in JobStatus)
+JOB_TYPES = tuple(t.value for t in JobType)
+#: The statuses of a job that has ended: waiting stops there.
+JOB_ENDS = ("success", "failure", "canceled")
+#: How long ``--wait`` waits for a job unless told (as ``train.wait``).
+DEFAULT_WAIT_TIMEOUT = 4 * 3600.0
 
 
 class CLIError(Exception):
@@ -62,19 +77,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line on stderr and exit status 2: the line names the command
+    and the mistake; ``--help`` has the usage, which would bury the line in scripts' logs."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _identifier(text: str) -> str:
+    """An id or name argument: a blank one is a usage mistake, not a request."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def _count(most: int | None = None) -> Callable[[str], int]:
+    """An argument type: a whole number from 1 (to ``most``)."""
+    span = "at least 1" if most is None else f"from 1 to {most}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1 or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"must be a whole number {span}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
     common.add_argument("--api-key", help="default: $SCENARIO_SDK_API_KEY")
     common.add_argument("--api-secret", help="default: $SCENARIO_SDK_API_SECRET")
     common.add_argument("--base-url", help="default: $SCENARIO_BASE_URL or Scenario's API")
     common.add_argument("--project-id", help="the project that owns the model")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="scenario-async", description="Scenario model training from the command line."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     upload = commands.add_parser(
         "upload", parents=[common], help="add image files (directories are walked)"
@@ -101,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     upload.set_defaults(handler=_upload)
 
     train = commands.add_parser("train", parents=[common], help="start training a model")
-    train.add_argument("model_id")
+    train.add_argument("model_id", type=_identifier)
     train.add_argument(
         "--param",
         action="append",
@@ -111,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--dry-run", action="store_true", help="only estimate the cost")
     train.add_argument("--wait", action="store_true", help="wait until training ends")
-    train.add_argument("--poll-interval", type=float, default=5.0)
+    train.add_argument("--poll-interval", type=_seconds, default=5.0, metavar="SECONDS")
     train.set_defaults(handler=_train)
 
     pairs = commands.add_parser("pairs", parents=[common], help="replace a model's image pairs")
@@ -124,17 +180,142 @@ def _parser() -> argparse.ArgumentParser:
     delete.add_argument("training_image_ids", nargs="+", metavar="TRAINING_IMAGE_ID")
     delete.set_defaults(handler=_delete)
 
-    model = commands.add_parser("model", parents=[common], help="show a model")
-    model.add_argument("model_id")
-    model.set_defaults(handler=_model)
+    _models_parser(commands, common)
+    _jobs_parser(commands, common)
+
+    model = commands.add_parser("model", parents=[common], help="show a model (= models show)")
+    model.add_argument("model_id", type=_identifier)
+    model.set_defaults(handler=_models_show)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="the whole workflow against an embedded fake API"
     )
     demo.add_argument("--images", type=int, default=24, help="how many images to make")
-    demo.add_argument("--training-seconds", type=float, default=2.0)
+    demo.add_argument("--training-seconds", type=_seconds, default=2.0)
     demo.set_defaults(handler=_demo)
     return parser
+
+
+def _model_fields_options(command: argparse.ArgumentParser) -> None:
+    """The options ``models create`` and ``models update`` share."""
+    command.add_argument(
+        "--type",
+        choices=MODEL_TYPES,
+        metavar="TYPE",
+        help="the model type, such as flux.1-lora (a wrong one lists them all)",
+    )
+    command.add_argument("--description", help="the model's short description")
+    command.add_argument("--class-slug", type=_identifier, metavar="SLUG")
+
+
+def _wait_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--poll-interval", type=_seconds, default=2.0, metavar="SECONDS", help="default: 2"
+    )
+    command.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_WAIT_TIMEOUT,
+        metavar="SECONDS",
+        help="give up waiting after this long (default: 4 hours); the job goes on",
+    )
+
+
+def _models_parser(commands: argparse._SubParsersAction[_Parser], common: _Parser) -> None:
+    group = commands.add_parser(
+        "models", help="create, list, show, update, delete, restore, copy and download models"
+    )
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    create = actions.add_parser("create", parents=[common], help="create an empty model")
+    create.add_argument("name", type=_identifier)
+    _model_fields_options(create)
+    create.add_argument("--base-model-id", type=_identifier, metavar="MODEL_ID")
+    create.set_defaults(handler=_models_create)
+
+    listing = actions.add_parser(
+        "list", parents=[common], help="list models, a row per model as pages arrive"
+    )
+    listing.add_argument("--status", choices=MODEL_LIST_STATUSES)
+    listing.add_argument("--type", choices=MODEL_TYPES, metavar="TYPE", help="a model type")
+    listing.add_argument("--page-size", type=_count(MAX_MODELS_PAGE), metavar="N")
+    listing.add_argument("--limit", type=_count(), metavar="N", help="stop after N models")
+    listing.set_defaults(handler=_models_list)
+
+    show = actions.add_parser("show", parents=[common], help="show a model")
+    show.add_argument("model_id", type=_identifier)
+    show.set_defaults(handler=_models_show)
+
+    update = actions.add_parser(
+        "update", parents=[common], help="change what is given, and only that"
+    )
+    update.add_argument("model_id", type=_identifier)
+    update.add_argument("--name", type=_identifier)
+    _model_fields_options(update)
+    update.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training parameter to keep for the next run (as for train)",
+    )
+    update.add_argument("--thumbnail", type=_identifier, metavar="ASSET_ID")
+    update.add_argument("--epoch", type=_identifier, help="the epoch a trained model uses")
+    update.set_defaults(handler=_models_update)
+
+    delete = actions.add_parser(
+        "delete",
+        parents=[common],
+        help="delete models; no confirmation asked, as `models restore` brings one back",
+        description="Delete models. No confirmation is asked: a deleted model is kept, "
+        "`models list --status deleted` lists it and `models restore MODEL_ID` brings it back.",
+    )
+    delete.add_argument("model_ids", nargs="+", type=_identifier, metavar="MODEL_ID")
+    delete.set_defaults(handler=_models_delete)
+
+    restore = actions.add_parser("restore", parents=[common], help="bring back a deleted model")
+    restore.add_argument("model_id", type=_identifier)
+    restore.set_defaults(handler=_models_restore)
+
+    copy = actions.add_parser("copy", parents=[common], help="copy a model as a new one")
+    copy.add_argument("model_id", type=_identifier)
+    copy.add_argument(
+        "--as-trained", action="store_true", help="copy a trained model's training too"
+    )
+    copy.set_defaults(handler=_models_copy)
+
+    download = actions.add_parser(
+        "download", parents=[common], help="prepare a trained model's weights for download"
+    )
+    download.add_argument("model_id", type=_identifier)
+    download.add_argument(
+        "--epoch", type=_identifier, help="an epoch's weights (default: the model's)"
+    )
+    when = download.add_mutually_exclusive_group()
+    when.add_argument("--dry-run", action="store_true", help="only estimate the cost")
+    when.add_argument("--wait", action="store_true", help="wait for the job, print the link")
+    _wait_options(download)
+    download.set_defaults(handler=_models_download)
+
+
+def _jobs_parser(commands: argparse._SubParsersAction[_Parser], common: _Parser) -> None:
+    group = commands.add_parser("jobs", help="list and show jobs (training runs, downloads, ...)")
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = actions.add_parser(
+        "list", parents=[common], help="list jobs, newest first, a row per job as pages arrive"
+    )
+    listing.add_argument("--status", choices=JOB_STATUSES)
+    listing.add_argument("--type", choices=JOB_TYPES, metavar="TYPE", help="such as model-training")
+    listing.add_argument("--page-size", type=_count(MAX_JOBS_PAGE), metavar="N")
+    listing.add_argument("--limit", type=_count(), metavar="N", help="stop after N jobs")
+    listing.set_defaults(handler=_jobs_list)
+
+    show = actions.add_parser("show", parents=[common], help="show a job")
+    show.add_argument("job_id", type=_identifier)
+    show.add_argument("--wait", action="store_true", help="wait until the job ends")
+    _wait_options(show)
+    show.set_defaults(handler=_jobs_show)
 
 
 # Helpers ------------------------------------------------------------------------------
@@ -388,13 +569,23 @@ async def _run_upload(
 
 def _summary_table(title: str, rows: Sequence[tuple[str, Any]]) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_header=False)
+    table = Table(title=Text(_plain(title)), show_header=False)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # a long link wraps whole, never cut short
     for key, value in rows:
-        table.add_row(key, str(value))
+        table.add_row(key, Text(_plain(value)))  # Text: brackets in a name are not markup
     return table
+
+
+def _plain(value: object) -> str:
+    """``value`` as text safe on a terminal: names come from the server, and a control
+    character in one (an escape sequence) would otherwise act on the user's screen."""
+    text = "-" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _failure_lines(result: BulkResult) -> list[str]:
@@ -505,13 +696,22 @@ class _TrainingBar(_Bar):
         self.progress.update(self.task, completed=done, stage=stage, remaining=remaining)
 
 
-async def _train_and_maybe_wait(
-    client: AsyncScenario, args: argparse.Namespace, model_id: str, params: dict[str, Any]
+async def _train_run(
+    client: AsyncScenario,
+    args: argparse.Namespace,
+    model_id: str,
+    params: dict[str, Any],
+    *,
+    dry_run: bool,
+    wait: bool,
+    poll_interval: float,
 ) -> dict[str, Any]:
+    """Start a run (or ask its cost) and, with ``wait``, follow it to its end: the report
+    ``train`` prints, and the demo's training steps."""
     answer = await client.models.train.trigger(
         model_id,
         parameters=params or None,
-        dry_run=True if args.dry_run else None,
+        dry_run=True if dry_run else None,
         project_id=args.project_id,
     )
     report: dict[str, Any] = {
@@ -520,11 +720,11 @@ async def _train_and_maybe_wait(
         "jobId": answer.job.job_id if answer.job else None,
         "status": str(answer.model.status) if answer.model else None,
     }
-    if args.wait and not args.dry_run:
+    if wait and not dry_run:
         with _TrainingBar(enabled=not args.json) as bar:
             model = await client.models.train.wait(
                 model_id,
-                poll_interval=args.poll_interval,
+                poll_interval=poll_interval,
                 on_progress=bar,
                 project_id=args.project_id,
             )
@@ -536,7 +736,15 @@ async def _train(args: argparse.Namespace) -> int:
     params = _parse_params(args.param)
     async with _client(args) as client:
         try:
-            report = await _train_and_maybe_wait(client, args, args.model_id, params)
+            report = await _train_run(
+                client,
+                args,
+                args.model_id,
+                params,
+                dry_run=args.dry_run,
+                wait=args.wait,
+                poll_interval=args.poll_interval,
+            )
         except TrainingError as exc:
             _out(args, {"modelId": args.model_id, "error": str(exc)}, f"[red]{exc}[/red]")
             return EXIT_FAILED
@@ -544,7 +752,7 @@ async def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-# Pairs, delete, model ---------------------------------------------------------------------
+# Pairs, delete ---------------------------------------------------------------------------
 
 
 async def _pairs(args: argparse.Namespace) -> int:
@@ -577,20 +785,414 @@ async def _delete(args: argparse.Namespace) -> int:
     return 0 if all(r["ok"] for r in results) else EXIT_FAILED
 
 
-async def _model(args: argparse.Namespace) -> int:
-    async with _client(args) as client:
-        model = (await client.models.retrieve(args.model_id, project_id=args.project_id)).model
+# Lists: rows printed as pages arrive -------------------------------------------------------
+
+#: A column of a list: its heading, its width (0: the last, as wide as it needs), its cell.
+_Column = tuple[str, int, Callable[[Any], object]]
+
+
+def _number(value: float | None) -> str:
+    """A count the API sends as a JSON number: ``12``, not ``12.0``."""
+    if value is None:
+        return "-"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _percent(progress: float | None) -> str:
+    return "-" if progress is None else f"{progress * 100:.0f} %"
+
+
+_MODEL_COLUMNS: Sequence[_Column] = (
+    ("ID", 28, lambda m: m.id),
+    ("STATUS", 10, lambda m: m.status),
+    ("IMAGES", 6, lambda m: _number(m.training_images_number)),
+    ("TYPE", 20, lambda m: m.type),
+    ("NAME", 0, lambda m: m.name),
+)
+_JOB_COLUMNS: Sequence[_Column] = (
+    ("ID", 28, lambda j: j.job_id),
+    ("TYPE", 16, lambda j: j.job_type),
+    ("STATUS", 11, lambda j: j.status),
+    ("PROGRESS", 8, lambda j: _percent(j.progress)),
+    ("CREATED", 0, lambda j: j.created_at),
+)
+
+
+class _Rows:
+    """Items printed as they arrive, so a long list shows at once: aligned columns, or with
+    ``--json`` the items of one JSON array written one at a time. ``end`` closes the array,
+    after an error too, so that what was printed stays valid JSON."""
+
+    def __init__(self, as_json: bool, columns: Sequence[_Column]) -> None:
+        self.as_json = as_json
+        self.columns = columns
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        if self.as_json:
+            text = json.dumps(unstructure(item), default=str)
+            sys.stdout.write(("[\n  " if self.count == 0 else ",\n  ") + text)
+        else:
+            if self.count == 0:
+                print(self._line([heading for heading, _, _ in self.columns]))
+            print(self._line([_plain(cell(item)) for _, _, cell in self.columns]))
+        sys.stdout.flush()
+        self.count += 1
+
+    def end(self, complete: bool) -> None:
+        """Close the JSON array; an empty list is ``[]`` when it is complete, and nothing
+        when the first page failed (the error says so)."""
+        if self.as_json and (self.count or complete):
+            print("\n]" if self.count else "[]", flush=True)
+
+    def _line(self, cells: Sequence[str]) -> str:
+        widths = [width for _, width, _ in self.columns]
+        return " ".join(
+            cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
+        ).rstrip()
+
+
+def _list_page_size(args: argparse.Namespace, most: int) -> int | None:
+    """``--page-size``, else with ``--limit`` pages no larger than the limit: ``--limit 5``
+    reads 5 items, not a page of 100."""
+    if args.page_size is not None:
+        return int(args.page_size)
+    return None if args.limit is None else min(int(args.limit), most)
+
+
+async def _print_pages(
+    args: argparse.Namespace,
+    pages: AsyncIterator[Any],
+    field: str,
+    noun: str,
+    columns: Sequence[_Column],
+) -> int:
+    """Print the items of each page (``field`` names the page's list) as the page arrives,
+    until the last page or ``--limit``; then a count on stderr."""
+    rows = _Rows(args.json, columns)
+    shown, more, complete = 0, False, False
+    try:
+        async for page in pages:
+            items = getattr(page, field)
+            room = len(items) if args.limit is None else args.limit - shown
+            for item in items[:room]:
+                rows.add(item)
+            shown += min(room, len(items))
+            if args.limit is not None and shown >= args.limit:
+                more = len(items) > room or bool(page.next_pagination_token)
+                break
+        complete = True
+    finally:
+        rows.end(complete)
+        closing = getattr(pages, "aclose", None)  # stopped at --limit: no page read ahead
+        if closing is not None:
+            await closing()
+    tail = f" (--limit {args.limit} reached; more may match)" if more else ""
+    print(f"{shown} {noun}{'' if shown == 1 else 's'}{tail}", file=sys.stderr)
+    return 0
+
+
+# Models -------------------------------------------------------------------------------------
+
+
+def _model_rows(model: Model) -> list[tuple[str, Any]]:
     tp = model.training_progress
-    rows = [
+    rows: list[tuple[str, Any]] = [
         ("id", model.id),
         ("name", model.name),
+        ("type", model.type),
         ("status", model.status),
-        ("training images", model.training_images_number),
-        ("stage", tp.stage if tp else "-"),
-        ("progress", f"{(tp.progress or 0) * 100:.0f} %" if tp else "-"),
+        ("training images", _number(model.training_images_number)),
     ]
-    _out(args, unstructure(model), _summary_table(f"model {model.id}", rows))
+    if model.short_description:
+        rows.append(("description", model.short_description))
+    rows += [
+        ("stage", tp.stage if tp else "-"),
+        ("progress", _percent(tp.progress or 0) if tp else "-"),
+    ]
+    return rows
+
+
+def _show_model(args: argparse.Namespace, title: str, model: Model) -> None:
+    """A model as every models command prints it: the whole model with ``--json``."""
+    _out(args, unstructure(model), _summary_table(title, _model_rows(model)))
+
+
+async def _models_create(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        answer = await client.models.create(
+            name=args.name,
+            type=args.type,
+            short_description=args.description,
+            class_slug=args.class_slug,
+            base_model_id=args.base_model_id,
+            project_id=args.project_id,
+        )
+    _show_model(args, f"created model {answer.model.id}", answer.model)
     return 0
+
+
+async def _models_list(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        pages = client.models.list_pages(
+            status=args.status,
+            type=args.type,
+            page_size=_list_page_size(args, MAX_MODELS_PAGE),
+            project_id=args.project_id,
+        )
+        return await _print_pages(args, pages, "models", "model", _MODEL_COLUMNS)
+
+
+async def _models_show(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        model = (await client.models.retrieve(args.model_id, project_id=args.project_id)).model
+    _show_model(args, f"model {model.id}", model)
+    return 0
+
+
+async def _models_update(args: argparse.Namespace) -> int:
+    given = {
+        "name": args.name,
+        "type": args.type,
+        "short_description": args.description,
+        "class_slug": args.class_slug,
+        "thumbnail": args.thumbnail,
+        "epoch": args.epoch,
+        "parameters": _parse_params(args.param) or None,
+    }
+    changes = {field: value for field, value in given.items() if value is not None}
+    if not changes:
+        raise CLIError(
+            "nothing to change: give --name, --description, --type, --class-slug, --param, "
+            "--thumbnail or --epoch"
+        )
+    async with _client(args) as client:
+        answer = await client.models.update(args.model_id, project_id=args.project_id, **changes)
+    _show_model(args, f"updated model {answer.model.id}", answer.model)
+    return 0
+
+
+async def _models_delete(args: argparse.Namespace) -> int:
+    results: list[dict[str, Any]] = []
+    async with _client(args) as client:
+        for model_id in args.model_ids:
+            try:
+                await client.models.delete(model_id, project_id=args.project_id)
+                results.append({"modelId": model_id, "ok": True, "error": None})
+            except APIError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                results.append({"modelId": model_id, "ok": False, "error": error})
+    rows = [(r["modelId"], "deleted" if r["ok"] else r["error"]) for r in results]
+    _out(args, results, _summary_table("delete models", rows))
+    if any(r["ok"] for r in results):
+        print("a deleted model comes back with: scenario-async models restore ID", file=sys.stderr)
+    return 0 if all(r["ok"] for r in results) else EXIT_FAILED
+
+
+async def _models_restore(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        answer = await client.models.restore(args.model_id, project_id=args.project_id)
+    _show_model(args, f"restored model {answer.model.id}", answer.model)
+    return 0
+
+
+async def _models_copy(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        answer = await client.models.copy(
+            args.model_id,
+            copy_as_trained=True if args.as_trained else None,
+            project_id=args.project_id,
+        )
+    _show_model(args, f"copy of {args.model_id}: model {answer.model.id}", answer.model)
+    return 0
+
+
+def _cost_rows(cost: CostEstimate) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = [
+        ("creative units (estimate)", cost.creative_units_cost),
+        ("started", "nothing: a dry run"),
+    ]
+    if cost.creative_units_discount:
+        rows.append(("discount", cost.creative_units_discount))
+    details = unstructure(cost.cost_details) if cost.cost_details is not None else {}
+    rows += [(f"  {action}", units) for action, units in details.items()]
+    return rows
+
+
+async def _models_download(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        if args.dry_run:
+            cost = await client.models.download(
+                args.model_id, dry_run=True, model_epoch=args.epoch, project_id=args.project_id
+            )
+            title = f"download of {args.model_id} (estimate)"
+            data = {"modelId": args.model_id, "estimate": True, **unstructure(cost)}
+            _out(args, data, _summary_table(title, _cost_rows(cost)))
+            return 0
+        if not args.wait:
+            started = await client.models.download(
+                args.model_id, model_epoch=args.epoch, project_id=args.project_id
+            )
+            print(
+                f"follow it with: scenario-async jobs show {started.job_id} --wait",
+                file=sys.stderr,
+            )
+            data = {"modelId": args.model_id, "jobId": started.job_id}
+            _out(args, data, _summary_table("download started", list(data.items())))
+            return 0
+        report = await _download_and_wait(
+            client,
+            args,
+            args.model_id,
+            epoch=args.epoch,
+            poll_interval=args.poll_interval,
+            timeout=args.timeout,
+        )
+    rows = [(key, value) for key, value in report.items() if value is not None]
+    _out(args, report, _summary_table(f"download of {args.model_id}", rows))
+    return 0 if report["status"] == "success" else EXIT_FAILED
+
+
+async def _download_and_wait(
+    client: AsyncScenario,
+    args: argparse.Namespace,
+    model_id: str,
+    *,
+    epoch: str | None,
+    poll_interval: float,
+    timeout: float,
+) -> dict[str, Any]:
+    """Start the job that prepares the weights and follow it to its end: the report with
+    the link (a failed job is told on stderr too)."""
+    started = await client.models.download(model_id, model_epoch=epoch, project_id=args.project_id)
+    job = await _wait_for_job(
+        client, args, started.job_id, "download", poll_interval=poll_interval, timeout=timeout
+    )
+    report = {"modelId": model_id, **_job_outcome(job)}
+    if job.status != "success":
+        why = f": {report['error']}" if report["error"] else ""
+        print(f"scenario-async: download job {job.job_id} ended {job.status}{why}", file=sys.stderr)
+    elif report["url"] and not args.json:
+        print(f"weights at {_plain(report['url'])}", file=sys.stderr)  # one line, to copy
+    return report
+
+
+# Jobs -------------------------------------------------------------------------------------
+
+
+class _JobBar(_Bar):
+    """Draws a job's polls: its progress and status."""
+
+    def __init__(self, description: str, enabled: bool) -> None:
+        super().__init__(enabled)
+        self.description = description
+
+    def __enter__(self) -> _JobBar:
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+            progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=_console(),
+            )
+            self._open(progress, self.description, total=1.0, status="")
+        return self
+
+    def __call__(self, job: Job) -> None:
+        if self.progress is None or self.task is None:
+            return
+        done = 1.0 if job.status == "success" else job.progress or 0.0
+        self.progress.update(self.task, completed=done, status=_plain(job.status))
+
+
+async def _wait_for_job(
+    client: AsyncScenario,
+    args: argparse.Namespace,
+    job_id: str,
+    description: str,
+    *,
+    poll_interval: float,
+    timeout: float,
+) -> Job:
+    """Poll the job until it ends (success, failure or canceled), its progress drawn on
+    stderr. After ``timeout`` seconds, TimeoutError (exit 1): the job itself goes on."""
+    deadline = time.monotonic() + timeout
+    with _JobBar(description, enabled=not args.json) as bar:
+        while True:
+            job = (await client.jobs.retrieve(job_id, project_id=args.project_id)).job
+            bar(job)
+            if job.status in JOB_ENDS:
+                return job
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(
+                    f"job {job_id} was still {job.status} after {timeout:g} s; it goes on "
+                    f"(scenario-async jobs show {job_id} --wait)"
+                )
+            await asyncio.sleep(min(poll_interval, left))
+
+
+def _job_outcome(job: Job) -> dict[str, Any]:
+    """What a finished job left: its status, the link of a download, the error of a failure."""
+    meta = job.metadata
+    output = meta.output if meta is not None and meta.output else {}
+    return {
+        "jobId": job.job_id,
+        "status": None if job.status is None else str(job.status),
+        "url": output.get("url"),
+        "expires": output.get("expires"),
+        "error": meta.error if meta is not None else None,
+    }
+
+
+def _job_rows(job: Job) -> list[tuple[str, Any]]:
+    given = job.metadata.input if job.metadata is not None and job.metadata.input else {}
+    rows: list[tuple[str, Any]] = [
+        ("id", job.job_id),
+        ("type", job.job_type),
+        ("status", job.status),
+        ("progress", _percent(job.progress)),
+        ("created", job.created_at),
+        ("updated", job.updated_at),
+    ]
+    if given.get("modelId"):
+        rows.append(("model", given["modelId"]))
+    outcome = _job_outcome(job)
+    for key, label in (("url", "link"), ("expires", "link expires"), ("error", "error")):
+        if outcome[key]:
+            rows.append((label, outcome[key]))
+    return rows
+
+
+async def _jobs_list(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        pages = client.jobs.list_pages(
+            status=args.status,
+            type=args.type,
+            page_size=_list_page_size(args, MAX_JOBS_PAGE),
+            project_id=args.project_id,
+        )
+        return await _print_pages(args, pages, "jobs", "job", _JOB_COLUMNS)
+
+
+async def _jobs_show(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        if args.wait:
+            job = await _wait_for_job(
+                client,
+                args,
+                args.job_id,
+                "job",
+                poll_interval=args.poll_interval,
+                timeout=args.timeout,
+            )
+        else:
+            job = (await client.jobs.retrieve(args.job_id, project_id=args.project_id)).job
+    _out(args, unstructure(job), _summary_table(f"job {job.job_id}", _job_rows(job)))
+    return EXIT_FAILED if args.wait and job.status != "success" else 0
 
 
 # Demo -------------------------------------------------------------------------------------
@@ -598,7 +1200,8 @@ async def _model(args: argparse.Namespace) -> int:
 
 @asynccontextmanager
 async def _demo_server(args: argparse.Namespace) -> Any:
-    """The embedded fake API, unless the user pointed the demo somewhere else."""
+    """The embedded fake API, unless the user pointed the demo somewhere else. It starts
+    with no model: the demo creates its own, as it would on the service."""
     if args.base_url:
         yield None
         return
@@ -608,15 +1211,96 @@ async def _demo_server(args: argparse.Namespace) -> Any:
         queue_duration=min(0.5, args.training_seconds / 4),
         training_duration=args.training_seconds,
         latency=0.02,
-        models=["demo_model"],  # the fake knows only the models it is given
     ) as fake:
         yield fake
 
 
-async def _demo(args: argparse.Namespace) -> int:
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A step of the demo done, told on stderr (not with ``--json``, which draws nothing)."""
+    if not args.json:
+        print(_plain(text), file=sys.stderr)
+
+
+def _demo_images(folder: Path, count: int) -> list[Path]:
+    from .testing import make_png
+
+    paths = []
+    for i in range(count):
+        path = folder / f"demo-{i:03}.png"
+        path.write_bytes(make_png(64, 64, ((i * 37) % 256, (i * 91) % 256, 160)))
+        paths.append(path)
+    return paths
+
+
+async def _demo_pipeline(
+    client: AsyncScenario, args: argparse.Namespace, paths: Sequence[Path]
+) -> dict[str, Any]:
+    """Each step of the workflow through the SDK, as a user's script runs it: create the
+    model, upload images, add assets by id, score the dataset, estimate the training, train
+    and wait, download. Returns the summary the demo prints."""
     from .images import Image
     from .testing import make_png
 
+    poll = max(0.05, args.training_seconds / 20)
+    model = (
+        await client.models.create(
+            name="scenario-async demo",
+            type="flux.1-lora",
+            short_description="made by scenario-async demo",
+            project_id=args.project_id,
+        )
+    ).model
+    _say(args, f"created model {model.id}")
+    uploaded = await _run_upload(client, args, model.id, paths, description="images  ")
+    assets = [
+        Image.from_bytes(make_png(48, 48, (20, (i * 53) % 256, 90)), name=f"a{i}.png")
+        for i in range(12)
+    ]
+    stored = await asyncio.gather(
+        *(client.assets.upload(image=a.data_url(), name=a.name) for a in assets)
+    )
+    by_id = await _run_upload(
+        client,
+        args,
+        model.id,
+        [],
+        asset_ids=[a.asset.id or "" for a in stored],
+        description="asset ids",
+    )
+    score = await client.models.scores.retrieve_training_dataset(
+        model.id, project_id=args.project_id
+    )
+    warnings = len(score.asset_couples_warnings or []) + len(score.assets_warnings or [])
+    _say(args, f"dataset score {score.score} ({score.status}, {warnings} warnings)")
+    params = {"max_train_steps": 500}
+    estimate = await _train_run(
+        client, args, model.id, params, dry_run=True, wait=False, poll_interval=poll
+    )
+    _say(args, f"training will cost {estimate['creativeUnitsCost']} creative units")
+    training = await _train_run(
+        client, args, model.id, params, dry_run=False, wait=True, poll_interval=poll
+    )
+    download = await _download_and_wait(
+        client, args, model.id, epoch=None, poll_interval=poll, timeout=DEFAULT_WAIT_TIMEOUT
+    )
+    return {
+        "model": model.id,
+        "modelName": model.name,
+        "imagesUploaded": uploaded.counts(),
+        "assetIdsAdded": by_id.counts(),
+        "assetIdBatches": (len(by_id) + 9) // 10,
+        "datasetScore": {
+            "score": score.score,
+            "status": None if score.status is None else str(score.status),
+            "warnings": warnings,
+        },
+        "trainingEstimate": {"creativeUnitsCost": estimate["creativeUnitsCost"]},
+        "training": training["status"],
+        "download": {key: download[key] for key in ("jobId", "status", "url", "expires")},
+    }
+
+
+async def _demo(args: argparse.Namespace) -> int:
     if args.images < 1:
         raise CLIError("--images must be at least 1")
     started = time.monotonic()
@@ -627,55 +1311,36 @@ async def _demo(args: argparse.Namespace) -> int:
             if fake is not None
             else {}
         )
-        model_id = "demo_model"
         with tempfile.TemporaryDirectory(prefix="scenario-async-demo-") as folder:
-            paths = []
-            for i in range(args.images):
-                path = Path(folder) / f"demo-{i:03}.png"
-                path.write_bytes(make_png(64, 64, ((i * 37) % 256, (i * 91) % 256, 160)))
-                paths.append(path)
+            paths = _demo_images(Path(folder), args.images)
             async with _client(args, **overrides) as client:
-                uploaded = await _run_upload(client, args, model_id, paths, description="images  ")
-                assets = [
-                    Image.from_bytes(make_png(48, 48, (20, (i * 53) % 256, 90)), name=f"a{i}.png")
-                    for i in range(12)
-                ]
-                asset_ids = await asyncio.gather(
-                    *(client.assets.upload(image=a.data_url(), name=a.name) for a in assets)
-                )
-                by_id = await _run_upload(
-                    client,
-                    args,
-                    model_id,
-                    [],
-                    asset_ids=[a.asset.id or "" for a in asset_ids],
-                    description="asset ids",
-                )
-                args.dry_run = False
-                args.wait = True
-                args.poll_interval = max(0.05, args.training_seconds / 20)
-                training = await _train_and_maybe_wait(
-                    client, args, model_id, {"max_train_steps": 500}
-                )
-    batches = (len(by_id) + 9) // 10
-    summary = {
-        "model": model_id,
-        "imagesUploaded": uploaded.counts(),
-        "assetIdsAdded": by_id.counts(),
-        "assetIdBatches": batches,
-        "training": training["status"],
-        "seconds": round(time.monotonic() - started, 2),
-        "server": "embedded fake Scenario API" if fake is not None else args.base_url,
-    }
+                summary = await _demo_pipeline(client, args, paths)
+    summary["seconds"] = round(time.monotonic() - started, 2)
+    summary["server"] = "embedded fake Scenario API" if fake is not None else args.base_url
+    uploaded, by_id = summary["imagesUploaded"], summary["assetIdsAdded"]
+    score, download = summary["datasetScore"], summary["download"]
     rows = [
-        ("images uploaded", f"{len(uploaded.succeeded)} of {len(uploaded)}"),
-        ("asset ids added", f"{len(by_id.succeeded)} of {len(by_id)} in {batches} batches"),
-        ("training", training["status"]),
+        ("model", f"{summary['model']} ({summary['modelName']})"),
+        ("images uploaded", f"{uploaded['total'] - uploaded['failed']} of {uploaded['total']}"),
+        (
+            "asset ids added",
+            f"{by_id['total'] - by_id['failed']} of {by_id['total']} "
+            f"in {summary['assetIdBatches']} batches",
+        ),
+        ("dataset score", f"{score['score']} ({score['status']}, {score['warnings']} warnings)"),
+        ("training estimate", f"{summary['trainingEstimate']['creativeUnitsCost']} creative units"),
+        ("training", summary["training"]),
+        ("download", f"{download['status']}: {download['url']}"),
         ("seconds", summary["seconds"]),
         ("server", summary["server"]),
     ]
     _out(args, summary, _summary_table("scenario-async demo", rows))
-    failed = uploaded.failed or by_id.failed or training["status"] != "trained"
+    failed = (
+        uploaded["failed"]
+        or by_id["failed"]
+        or summary["training"] != "trained"
+        or download["status"] != "success"
+    )
     return EXIT_FAILED if failed else 0
 
 

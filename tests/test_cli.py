@@ -193,6 +193,7 @@ def test_demo_runs_the_whole_workflow_as_an_installed_command(tmp_path: Path) ->
     assert summary["assetIdsAdded"]["failed"] == 0
     assert summary["assetIdBatches"] == 2
     assert summary["training"] == "trained"
+    assert summary["download"]["status"] == "success" and summary["download"]["url"]
 
 
 # The journal kept by default, and files given twice ----------------------------------------
