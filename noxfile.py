@@ -26,8 +26,19 @@ def tests_oldest(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "scenario_async", "tests", "bench", "noxfile.py")
-    session.run("ruff", "format", "--check", "scenario_async", "tests", "bench", "noxfile.py")
+    session.run(
+        "ruff", "check", "scenario_async", "scenario_async_pytest", "tests", "bench", "noxfile.py"
+    )
+    session.run(
+        "ruff",
+        "format",
+        "--check",
+        "scenario_async",
+        "scenario_async_pytest",
+        "tests",
+        "bench",
+        "noxfile.py",
+    )
 
 
 @nox.session
