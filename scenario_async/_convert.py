@@ -22,6 +22,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from .types._base import OpenEnum
 
 __all__ = [
+    "camel_case",
     "converter",
     "find_mismatch",
     "structure",
@@ -42,7 +43,12 @@ def to_wire_name(field: attrs.Attribute[Any]) -> str:
     explicit = field.metadata.get("wire")
     if explicit:
         return str(explicit)
-    head, *rest = field.name.split("_")
+    return camel_case(field.name)
+
+
+def camel_case(name: str) -> str:
+    """``created_after`` -> ``createdAfter``: the wire's spelling of a snake_case name."""
+    head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 

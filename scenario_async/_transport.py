@@ -99,7 +99,6 @@ class AiohttpTransport:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.max_response_bytes = max_response_bytes
-        self.trust_env = trust_env
         self.proxy = proxy
         self.given_session = session
         #: The proxy (and its credentials) the environment names for each origin, read once;

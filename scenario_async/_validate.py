@@ -18,6 +18,7 @@ __all__ = [
     "check_choice",
     "check_choices",
     "check_data_url",
+    "check_dry_run",
     "check_id",
     "check_ids",
     "check_optional_str",
@@ -58,6 +59,12 @@ def check_ids(name: str, values: Any) -> list[str]:
     if isinstance(values, str) or not isinstance(values, (list, tuple)):
         raise TypeError(f"{name} must be a list of strings, got {type(values).__name__}")
     return [check_id(f"{name}[{i}]", value) for i, value in enumerate(values)]
+
+
+def check_dry_run(value: Any) -> str:
+    """A ``dry_run`` as the query wants it: ``True`` is ``"true"``; ``"true"`` and ``"api"``
+    are sent as they are."""
+    return "true" if value is True else check_choice("dry_run", value, ("true", "api"))
 
 
 def check_choices(name: str, values: Any, choices: Collection[str]) -> list[str]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from .._options import RequestOptions
+
+if TYPE_CHECKING:
+    from .._client import AsyncScenario
 
 __all__ = ["items", "pages"]
 
@@ -16,13 +21,22 @@ class Page(Protocol):
 P = TypeVar("P", bound=Page)
 
 
-async def pages(fetch: Callable[[str | None], Awaitable[P]], token: str | None) -> AsyncIterator[P]:
-    """Each page ``fetch`` reads, from ``token`` (None: the first) until a page names no
-    next one. Only the page being read is held: a long list never sits in memory whole.
-    A token seen twice ends the walk with an error instead of looping for ever."""
+async def pages(
+    client: AsyncScenario,
+    path: str,
+    cast_to: type[P],
+    params: Mapping[str, Any],
+    options: RequestOptions,
+    token: str | None,
+) -> AsyncIterator[P]:
+    """Each page ``GET path`` answers, from ``token`` (None: the first) until a page names
+    no next one; ``params`` are the list's checked query. Only the page being read is held:
+    a long list never sits in memory whole. A token seen twice ends the walk with an error
+    instead of looping for ever."""
     seen: set[str] = set()
     while True:
-        page = await fetch(token)
+        query = params if token is None else {**params, "paginationToken": token}
+        page: P = await client.request("GET", path, cast_to=cast_to, options=options, query=query)
         yield page
         token = page.next_pagination_token
         if not token:

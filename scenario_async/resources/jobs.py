@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal
 
-from .._options import Timeout
+from .._options import RequestOptions, Timeout
 from .._validate import (
     check_bool,
     check_choice,
@@ -57,8 +57,10 @@ class AsyncJobs(AsyncResource):
         """Every job that matches, page after page (one page in memory at a time):
         ``async for job in client.jobs.list(type="model-training")``. Checked before the
         first request."""
-        fetch = self._list_fetcher(locals())
-        return items(pages(fetch, pagination_token), "jobs")
+        read = pages(
+            self._client, "/jobs", JobListPage, *self._list_query(locals()), pagination_token
+        )
+        return items(read, "jobs")
 
     def list_pages(
         self,
@@ -79,9 +81,11 @@ class AsyncJobs(AsyncResource):
         timeout: Timeout | None = None,
     ) -> AsyncIterator[JobListPage]:
         """The pages of ``list``, each with its ``next_pagination_token`` (None on the last)."""
-        return pages(self._list_fetcher(locals()), pagination_token)
+        return pages(
+            self._client, "/jobs", JobListPage, *self._list_query(locals()), pagination_token
+        )
 
-    def _list_fetcher(self, args: dict[str, Any]) -> Callable[[str | None], Awaitable[JobListPage]]:
+    def _list_query(self, args: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
         params = query(args["project_id"])
         if args["status"] is not None:
             params["status"] = check_choice("status", args["status"], _STATUSES)
@@ -103,18 +107,7 @@ class AsyncJobs(AsyncResource):
             params["pageSize"] = size
         check_optional_str("pagination_token", args["pagination_token"])
         request_options = options(args["extra_headers"], args["extra_query"], None, args["timeout"])
-
-        async def fetch(token: str | None) -> JobListPage:
-            page: JobListPage = await self._client.request(
-                "GET",
-                "/jobs",
-                cast_to=JobListPage,
-                options=request_options,
-                query=params if token is None else {**params, "paginationToken": token},
-            )
-            return page
-
-        return fetch
+        return params, request_options
 
     async def retrieve(
         self,

@@ -3,15 +3,17 @@ training images, training and dataset score live below them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .._convert import camel_case
 from .._errors import APIStatusError
-from .._options import Timeout
+from .._options import RequestOptions, Timeout
 from .._validate import (
     check_bool,
     check_choice,
     check_choices,
+    check_dry_run,
     check_id,
     check_ids,
     check_optional_str,
@@ -48,7 +50,6 @@ _STATUSES = ("new", "training", "trained", "failed", "deleted")  # what the list
 _PRIVACY = tuple(p.value for p in Privacy)
 _SORT_BY = ("createdAt", "updatedAt", "score")
 _SORT_DIRECTIONS = ("asc", "desc")
-_DRY_RUN = ("true", "api")
 #: ``GET /models`` answers 100 models a page unless asked, and at most 500.
 MAX_MODELS_PAGE = 500
 
@@ -159,8 +160,10 @@ class AsyncModels(AsyncResource):
         ``async for model in client.models.list(status="trained")``. ``list_pages`` gives
         the pages and their ``next_pagination_token``; ``pagination_token`` starts from one.
         Checked before the first request: a bad argument raises at once."""
-        fetch = self._list_fetcher(locals())
-        return items(pages(fetch, pagination_token), "models")
+        read = pages(
+            self._client, "/models", ModelListPage, *self._list_query(locals()), pagination_token
+        )
+        return items(read, "models")
 
     def list_pages(
         self,
@@ -190,13 +193,13 @@ class AsyncModels(AsyncResource):
     ) -> AsyncIterator[ModelListPage]:
         """The pages of ``list``, each with its ``next_pagination_token`` (None on the
         last): to show a page at a time, or to keep the token and resume later."""
-        return pages(self._list_fetcher(locals()), pagination_token)
+        return pages(
+            self._client, "/models", ModelListPage, *self._list_query(locals()), pagination_token
+        )
 
-    def _list_fetcher(
-        self, args: dict[str, Any]
-    ) -> Callable[[str | None], Awaitable[ModelListPage]]:
-        """The function that reads one page of ``GET /models`` for a token, with every
-        argument of ``list`` checked now, before anything is sent."""
+    def _list_query(self, args: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+        """The query and options of ``GET /models``, every argument of ``list`` checked now,
+        before anything is sent."""
         params = query(args["project_id"], args["original_assets"])
         if args["status"] is not None:
             params["status"] = check_choice("status", args["status"], _STATUSES)
@@ -213,31 +216,20 @@ class AsyncModels(AsyncResource):
             params["sortDirection"] = check_choice("sort_direction", direction, _SORT_DIRECTIONS)
         for name in ("created_after", "created_before", "updated_after", "updated_before"):
             if args[name] is not None:
-                params[_camel(name)] = check_id(name, args[name])
+                params[camel_case(name)] = check_id(name, args[name])
         if args["collection_id"] is not None:
             params["collectionId"] = check_id("collection_id", args["collection_id"])
-        for name in ("collection_ids", "tags"):  # comma separated on the wire
+        for name in ("collection_ids", "tags"):  # lists go comma-separated (build_request)
             if args[name] is not None:
-                params[_camel(name)] = ",".join(check_ids(name, args[name]))
+                params[camel_case(name)] = check_ids(name, args[name])
         for name in ("blacklisted", "loaded_only"):
             if check_bool(name, args[name]) is not None:
-                params[_camel(name)] = args[name]
+                params[camel_case(name)] = args[name]
         if (size := check_page_size(args["page_size"], MAX_MODELS_PAGE)) is not None:
             params["pageSize"] = size
         check_optional_str("pagination_token", args["pagination_token"])
         request_options = options(args["extra_headers"], args["extra_query"], None, args["timeout"])
-
-        async def fetch(token: str | None) -> ModelListPage:
-            page: ModelListPage = await self._client.request(
-                "GET",
-                "/models",
-                cast_to=ModelListPage,
-                options=request_options,
-                query=params if token is None else {**params, "paginationToken": token},
-            )
-            return page
-
-        return fetch
+        return params, request_options
 
     async def retrieve(
         self,
@@ -299,7 +291,7 @@ class AsyncModels(AsyncResource):
             ("thumbnail", thumbnail),
         ):
             if value is not None:
-                body[_camel(field)] = check_id(field, value)
+                body[camel_case(field)] = check_id(field, value)
         if parameters is not None:
             body["parameters"] = parameters_to_wire(parameters)
         result: ModelUpdateResponse = await self._client.request(
@@ -458,9 +450,7 @@ class AsyncModels(AsyncResource):
         model = path_segment(check_id("model_id", model_id))
         params = query(project_id)
         if dry_run is not None:
-            params["dryRun"] = (
-                "true" if dry_run is True else check_choice("dry_run", dry_run, _DRY_RUN)
-            )
+            params["dryRun"] = check_dry_run(dry_run)
         body: dict[str, Any] = {}
         if model_epoch is not None:
             body["modelEpoch"] = check_id("model_epoch", model_epoch)
@@ -480,11 +470,6 @@ async def _gone(error: APIStatusError, started: float) -> None:
     """For ``delete``: a 404 after an attempt whose answer was lost is that attempt's work."""
     if error.status_code != 404:
         raise error
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def _model_fields(

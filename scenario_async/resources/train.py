@@ -10,7 +10,7 @@ import anyio
 from .._convert import unstructure, wire_names
 from .._errors import TrainingCanceledError, TrainingFailedError, TrainingTimeoutError
 from .._options import Timeout
-from .._validate import check_choice, check_id
+from .._validate import check_choice, check_dry_run, check_id
 from .._wire import path_segment
 from ..types.models import Model, ModelRetrieveResponse, ModelStatus
 from ..types.parameters import TrainingParameters, current_parameter_name
@@ -21,7 +21,6 @@ from ._base import AsyncResource, options, query
 __all__ = ["AsyncTrain", "parameters_to_wire"]
 
 _PARAMETER_WIRE = wire_names(TrainingParameters)
-_DRY_RUN_VALUES = ("true", "api")
 _ACTIONS = ("cancel",)
 
 
@@ -52,9 +51,7 @@ class AsyncTrain(AsyncResource):
         model = path_segment(check_id("model_id", model_id))
         params = query(project_id, original_assets)
         if dry_run is not None and dry_run is not False:
-            params["dryRun"] = (
-                "true" if dry_run is True else check_choice("dry_run", dry_run, _DRY_RUN_VALUES)
-            )
+            params["dryRun"] = check_dry_run(dry_run)
         if training_images_count is not None:
             if not isinstance(training_images_count, int) or isinstance(
                 training_images_count, bool

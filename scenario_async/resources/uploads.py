@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, overload
 
 from .._options import Timeout
-from .._validate import check_bool, check_choice, check_id, check_ids
+from .._validate import check_bool, check_choice, check_dry_run, check_id, check_ids
 from .._wire import path_segment
 from ..types.train import CostEstimate
 from ..types.uploads import (
@@ -27,7 +27,6 @@ from ._base import AsyncResource, options, query
 __all__ = ["AsyncUploads"]
 
 _KINDS = tuple(k.value for k in UploadKind)
-_DRY_RUN = ("true", "api")
 _ACTIONS = ("complete",)
 
 
@@ -119,9 +118,7 @@ class AsyncUploads(AsyncResource):
             body["assetOptions"] = _asset_options(asset_options)
         params = query(project_id)
         if dry_run is not None:
-            params["dryRun"] = (
-                "true" if dry_run is True else check_choice("dry_run", dry_run, _DRY_RUN)
-            )
+            params["dryRun"] = check_dry_run(dry_run)
         result: UploadCreateResponse | CostEstimate = await self._client.request(
             "POST",
             "/uploads",
