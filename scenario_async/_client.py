@@ -67,6 +67,8 @@ class _Shared:
         self.closed = False
         #: Event-loop time before which no request is sent: set by a 429 for every caller.
         self.resume_at = 0.0
+        #: How many 429s this client has met: what an adaptive limit watches.
+        self.throttles = 0
         #: Seconds between request starts under a client-side rate limit (0: no limit).
         self.interval = interval
         self._next_start = 0.0
@@ -96,6 +98,7 @@ class _Shared:
 
     def pause(self, seconds: float) -> None:
         """Hold every request of this client for ``seconds`` (the server said 429)."""
+        self.throttles += 1
         self.resume_at = max(self.resume_at, asyncio.get_running_loop().time() + seconds)
 
 

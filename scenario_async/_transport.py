@@ -26,6 +26,7 @@ from ._errors import (
     APIResponseValidationError,
     APITimeoutError,
 )
+from ._wire import Body
 
 if TYPE_CHECKING:
     import ssl
@@ -57,7 +58,7 @@ class Transport(Protocol):
         self,
         method: str,
         url: str,
-        body: bytes | None,
+        body: Body | None,
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
     ) -> Answer:
@@ -154,7 +155,7 @@ class AiohttpTransport:
         self,
         method: str,
         url: str,
-        body: bytes | None,
+        body: Body | None,
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
     ) -> Answer:
@@ -167,8 +168,8 @@ class AiohttpTransport:
         target = _parsed_url(url)
         proxy, proxy_auth = self._proxy_for(target)
         try:
-            data = body
-            if body is not None and len(body) > _STREAM_BODIES_ABOVE:
+            data: Any = body
+            if isinstance(body, tuple) or (body is not None and len(body) > _STREAM_BODIES_ABOVE):
                 data, headers = _streamed(body, headers)
             for hops in range(_MAX_REDIRECTS + 1):
                 async with session.request(
@@ -357,16 +358,21 @@ _STREAM_BODIES_ABOVE = 2**20
 _CHUNK = 2**18
 
 
-async def _chunks(raw: bytes) -> AsyncIterator[memoryview]:
-    view = memoryview(raw)  # slices share the bytes: nothing is copied
-    for start in range(0, len(raw), _CHUNK):
-        yield view[start : start + _CHUNK]
+async def _chunks(pieces: tuple[bytes, ...]) -> AsyncIterator[memoryview]:
+    for piece in pieces:
+        view = memoryview(piece)  # slices share the bytes: nothing is copied
+        for start in range(0, len(piece), _CHUNK):
+            yield view[start : start + _CHUNK]
 
 
-def _streamed(raw: bytes, headers: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
-    """A body over 1 MiB as aiohttp asks to be given it: a stream of slices of the bytes,
-    with its Content-Length (so it is not sent chunked)."""
-    return _chunks(raw), {**headers, "Content-Length": str(len(raw))}
+def _streamed(body: Body, headers: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
+    """A body over 1 MiB (or in pieces) as aiohttp asks to be given it: a stream of slices
+    of at most 256 KiB, each written as it is, with its Content-Length (so it is not sent
+    chunked). One write of many MiB would copy what the socket does not take at once on the
+    event loop."""
+    pieces = body if isinstance(body, tuple) else (body,)
+    length = sum(map(len, pieces))
+    return _chunks(pieces), {**headers, "Content-Length": str(length)}
 
 
 @functools.lru_cache(maxsize=1024)

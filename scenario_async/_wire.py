@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeAlias, TypeVar
 from urllib.parse import quote, urlencode
 
 from cattrs.errors import BaseValidationError
@@ -46,6 +46,13 @@ MAX_BACKOFF = 8.0
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
+#: A request body: bytes, or (for a large one) its pieces in order, sent one after another
+#: without ever being joined.
+Body: TypeAlias = "bytes | tuple[bytes, ...]"
+#: A spliced body larger than this is kept in pieces (see ``splice_json``).
+JOIN_AT_MOST = 2**20
+
+
 class Request(NamedTuple):
     """One HTTP request, ready to send. ``url`` is already percent-encoded.
 
@@ -55,7 +62,7 @@ class Request(NamedTuple):
     method: str
     url: str
     headers: Mapping[str, str]
-    body: bytes | None
+    body: Body | None
 
 
 #: The headers of a request with a JSON body and no others: built once, read-only, and of the
@@ -160,7 +167,7 @@ def build_request(
         if not isinstance(body, dict):
             raise TypeError("extra_body can only extend a JSON object body")
         body = {**body, **extra_body}
-    data: bytes | None = None
+    data: Body | None = None
     if raw_field is not None:
         data = splice_json(body or {}, *raw_field)
     elif body is not None:
@@ -175,12 +182,17 @@ def build_request(
     return Request(method, url, all_headers, data)
 
 
-def splice_json(fields: Mapping[str, Any], key: str, parts: Sequence[bytes]) -> bytes:
-    """``{"key": "<parts>", **fields}`` as JSON bytes, copying the parts exactly once."""
+def splice_json(fields: Mapping[str, Any], key: str, parts: Sequence[bytes]) -> Body:
+    """``{"key": "<parts>", **fields}`` as JSON: one bytes object (the parts copied exactly
+    once), or for a body over ``JOIN_AT_MOST`` its pieces in order, never joined: joining
+    27 MiB (a 20 MiB image in base64) holds the event loop for 10 ms and more."""
     if key in fields:  # an extra_body naming the same key: the spliced value wins
         fields = {k: v for k, v in fields.items() if k != key}
     tail = b'",' + dumps(fields)[1:] if fields else b'"}'
-    return b"".join((b'{"', key.encode(), b'":"', *parts, tail))
+    pieces = (b'{"', key.encode(), b'":"', *parts, tail)
+    if len(parts) > 1 and sum(map(len, parts)) > JOIN_AT_MOST:
+        return pieces
+    return b"".join(pieces)
 
 
 def _decode_body(text: str, content_type: str) -> Any:

@@ -33,6 +33,7 @@ import anyio
 import attrs
 from attrs import define, field, frozen
 
+from ._adaptive import AdaptiveLimit
 from ._clock import CLOCK_MARGIN, ServerClock, parse_created_at
 from ._errors import (
     APIConnectionError,
@@ -101,6 +102,8 @@ class ProgressEvent:
     is an item an earlier run already stored; ``item_duplicate`` an input that repeats an
     earlier one; ``item_not_attempted`` an item left out because the run was stopped;
     ``finished`` ends the run. ``source`` is the item's ``Outcome.source``.
+    ``concurrency`` is how many requests were allowed in flight as the item was settled:
+    the fixed number, or where ``concurrency="auto"`` had brought its limit.
     """
 
     kind: ProgressKind
@@ -109,6 +112,7 @@ class ProgressEvent:
     total: int | None = None
     bytes: int = 0
     error: BaseException | None = None
+    concurrency: int | None = None
 
 
 @frozen
@@ -262,11 +266,16 @@ def _stand_in(source: Any, index: int) -> Any:
     return f"<{type(source).__name__} #{index}>"  # refused by _as_image, and maybe large
 
 
-def _read(source: Any, index: int) -> tuple[str, str, str, tuple[bytes, ...]]:
+async def _read(source: Any, index: int) -> tuple[str, str, str, tuple[bytes, ...]]:
     """An input read and hashed: its content's SHA-256, its name as given and as stored,
-    and its data URL's parts."""
+    and its data URL's parts. A large image is read, hashed and encoded in a worker thread,
+    so that the event loop goes on meanwhile (a 20 MiB image takes some 30 ms); a small one
+    here, where it costs less than the trip to a thread would."""
     image = _as_image(source, index)
-    digest, parts = image.identified_parts()
+    if image.size_hint() > _READ_INLINE_AT_MOST:
+        digest, parts = await anyio.to_thread.run_sync(image.identified_parts)
+    else:
+        digest, parts = image.identified_parts()
     nameless = isinstance(source, str) and source.startswith("data:")
     given = content_name(digest, parts[0]) if nameless else image.name
     return digest, given, stored_name(given), parts
@@ -285,7 +294,7 @@ async def add_many(
     images: Iterable[ImageSource] | AsyncIterable[ImageSource] = (),
     *,
     asset_ids: Iterable[str] | None = None,
-    concurrency: int = 8,
+    concurrency: int | Literal["auto"] = 8,
     preset: Preset | str | None = None,
     via_assets: bool = False,
     dedupe: Dedupe = "item",
@@ -296,11 +305,15 @@ async def add_many(
 ) -> BulkResult:
     """Add many training images, at most ``concurrency`` requests in flight.
 
+    ``concurrency="auto"`` finds the limit itself: it grows while throughput does and
+    backs off on 429s and on rising latency (docs/bulk-upload.md), up to MAX_CONCURRENCY.
+
     ``images`` (any iterable or async iterable of ``Image``, paths or data-URL strings)
     are pulled one by one and read just ahead of sending: at most ``2 * concurrency + 1``
-    are held at once, so memory depends on ``concurrency``, not on how many images there
-    are. ``asset_ids`` are added in batches of ten. ``via_assets=True`` uploads each image
-    as an asset first, then attaches the assets in batches.
+    are held at once (``limit + 1`` with ``"auto"``), so memory depends on
+    ``concurrency``, not on how many images there are. ``asset_ids`` are added in
+    batches of ten. ``via_assets=True`` uploads each image as an asset first, then attaches
+    the assets in batches.
 
     An item is its content and its stored name: the same content under two names is stored
     twice, and an input equal to an earlier one is reported ``duplicate`` (with
@@ -314,10 +327,7 @@ async def add_many(
     """
     # This function is the method AsyncTrainingImages.add_many: ``resource`` is its self.
     check_id("model_id", model_id)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise TypeError("concurrency must be an integer")
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise ValueError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}")
+    pace = _pace(concurrency)
     preset_value = (
         None if preset is None else check_choice("preset", preset, [p.value for p in Preset])
     )
@@ -342,7 +352,7 @@ async def add_many(
         dedupe,
         Journal.open(journal, model_id),
         on_progress,
-        concurrency,
+        pace,
     )
     try:
         run.emit(ProgressEvent("started", total=total))
@@ -377,7 +387,8 @@ class _Run:
     dedupe: Dedupe
     journal: Journal
     on_progress: Callable[[ProgressEvent], None] | None
-    concurrency: int
+    #: Requests in flight: a fixed number, or a limit that adapts (``concurrency="auto"``).
+    pace: int | AdaptiveLimit
     outcomes: dict[int, Outcome] = field(factory=dict)
     #: Images uploaded as assets, waiting to be attached.
     uploaded_assets: list[_Attach] = field(factory=list)
@@ -417,18 +428,27 @@ class _Run:
         if outcome.error is not None:
             _drop_locals(outcome.error)
         self.outcomes[outcome.index] = outcome
-        index, source = outcome.index, outcome.source
         if outcome.error is not None:
-            self.emit(ProgressEvent("item_failed", index, source, error=outcome.error))
             self.stop_if_systemic(outcome.error)
+        if self.on_progress is None:
+            return
+        index, source = outcome.index, outcome.source
+        pace = self.pace if isinstance(self.pace, int) else self.pace.limit
+        if outcome.error is not None:
+            kind: ProgressKind = "item_failed"
         elif outcome.status == "sent":
-            self.emit(ProgressEvent("item_done", index, source, bytes=sent))
+            kind = "item_done"
         elif outcome.status == "already_there":
-            self.emit(ProgressEvent("item_skipped", index, source))
+            kind = "item_skipped"
         elif outcome.status == "duplicate":
-            self.emit(ProgressEvent("item_duplicate", index, source))
+            kind = "item_duplicate"
         else:
-            self.emit(ProgressEvent("item_not_attempted", index, source))
+            kind = "item_not_attempted"
+        self.emit(
+            ProgressEvent(
+                kind, index, source, bytes=sent, error=outcome.error, concurrency=pace
+            )
+        )
 
     def stop_if_systemic(self, error: BaseException) -> None:
         """Stop the run at a failure no other item can escape: refused credentials, denied
@@ -578,12 +598,8 @@ class _Run:
         self.deferred.clear()
         self.settle_earlier_sends(images, self.journal.run, clock, final=True)
         items, self.held_back = self.held_back, []
-        await run_pool(
-            _let_go(items),
-            lambda _, item: self.prepare_image(*item),
-            self.send_image,
-            self.concurrency,
-            lambda _, item: False,
+        await self.pool(
+            _let_go(items), lambda _, item: self.prepare_image(*item), self.send_image, False
         )
 
     # The image pipeline -----------------------------------------------------------------
@@ -591,29 +607,33 @@ class _Run:
     async def pool(
         self,
         items: Iterable[Any] | AsyncIterable[Any],
-        prepare: Callable[[int, Any], T | None],
+        prepare: Callable[[int, Any], Awaitable[T | None]],
         send: Callable[[T], Awaitable[None]],
+        stoppable: bool = True,
     ) -> int:
         """``run_pool`` with this run's concurrency; once the run is stopped, the images not
-        yet prepared are ``not_attempted``."""
+        yet prepared are ``not_attempted`` (unless not ``stoppable``: ``send`` then reports
+        them itself)."""
 
         def left_out(index: int, item: Any) -> bool:
-            if self.aborted is not None:
+            if stoppable and self.aborted is not None:
                 self.finish(Outcome(index, _stand_in(item, index), "not_attempted"))
-            return self.aborted is not None
+                return True
+            return False
 
-        return await run_pool(items, prepare, send, self.concurrency, left_out)
+        shared = self.resource.client._shared
+        return await run_pool(items, prepare, send, self.pace, left_out, lambda: shared.throttles)
 
     def identity(self, digest: str, name: str) -> tuple[str, ...]:
         return (digest,) if self.dedupe == "content" else (digest, name)
 
-    def prepare_image(self, index: int, source: Any) -> _Job | None:
+    async def prepare_image(self, index: int, source: Any) -> _Job | None:
         """Read and hash one image and settle what needs no request: a read failure, an
         item an earlier run stored, a repeat of an earlier input. None when it is settled.
         What is kept of the input from here on is its ``_stand_in``, never its data."""
         label = _stand_in(source, index)
         try:
-            digest, given, name, parts = _read(source, index)
+            digest, given, name, parts = await _read(source, index)
         except Exception as exc:
             del source  # the error's traceback keeps this frame: not the input with it
             self.finish(Outcome(index, label, "failed", error=exc))
@@ -757,9 +777,7 @@ class _Run:
                 pending.append(item)
         batches = [pending[i : i + MAX_ASSET_IDS] for i in range(0, len(pending), MAX_ASSET_IDS)]
         # Not self.pool: once the run is stopped, one_batch reports each of a batch's items.
-        await run_pool(
-            batches, lambda _, batch: batch, self.one_batch, self.concurrency, lambda _, __: False
-        )
+        await self.pool(batches, _as_is, self.one_batch, stoppable=False)
 
     async def one_batch(self, batch: list[_Attach]) -> None:
         if self.aborted is not None:
@@ -827,24 +845,47 @@ class _Run:
         return list(model.training_images or [])
 
 
+async def _as_is(index: int, item: T) -> T:
+    return item
+
+
 async def run_pool(
     items: Iterable[Any] | AsyncIterable[Any],
-    prepare: Callable[[int, Any], T | None],
+    prepare: Callable[[int, Any], Awaitable[T | None]],
     send: Callable[[T], Awaitable[None]],
-    concurrency: int,
+    pace: int | AdaptiveLimit,
     left_out: Callable[[int, Any], bool],
+    throttles: Callable[[], int] = lambda: 0,
 ) -> int:
     """Run every item through ``prepare`` (reading, encoding: no network) and then ``send``
-    on ``concurrency`` workers. Returns the number of items.
+    on ``pace`` workers, or under an adaptive limit. Returns the number of items.
 
-    One producer prepares items into a queue of ``concurrency`` while the workers send, so
-    the next images are read while requests are in flight. At most ``2 * concurrency + 1``
+    One producer prepares items into a queue of ``pace`` while the workers send, so
+    the next images are read while requests are in flight. At most ``2 * pace + 1``
     items are held at a time (in flight, queued, being prepared). ``prepare`` returns None
     for an item it settled itself (a failure, a skip, a duplicate); ``left_out`` is asked
     first and settles the item itself when it says True.
+
+    Under an AdaptiveLimit each prepared item waits for a free slot, then is sent in a task
+    of its own, and the limit learns from how long it took and whether a 429 was met
+    meanwhile (``throttles`` counts the client's 429s): at most ``limit + 1`` are held.
     """
-    ready: asyncio.Queue[Any] = asyncio.Queue(concurrency)
     count = 0
+    concurrency = pace if isinstance(pace, int) else 1
+    ready: asyncio.Queue[Any] = asyncio.Queue(concurrency)
+    group: anyio.abc.TaskGroup | None = None
+
+    async def limited(job: T) -> None:
+        assert isinstance(pace, AdaptiveLimit)
+        throttled_before = throttles()
+        started = time.monotonic()
+        failed = True
+        try:
+            await send(job)
+            failed = False
+        finally:
+            took = time.monotonic() - started
+            pace.release(took, throttled=throttles() != throttled_before, failed=failed)
 
     async def offer(item: Any) -> None:
         nonlocal count
@@ -852,12 +893,18 @@ async def run_pool(
         if left_out(index, item):
             return
         started = time.perf_counter()
-        job = prepare(index, item)
+        job = await prepare(index, item)
         # An error that ``prepare`` keeps (in an outcome) keeps this frame too, through its
         # traceback's frames: it must not keep the input with it.
         del item
         took = time.perf_counter() - started
-        if job is not None:
+        if job is None:
+            return
+        if isinstance(pace, AdaptiveLimit):
+            await pace.acquire()
+            assert group is not None
+            group.start_soon(limited, job)
+        else:
             await ready.put(job)
             if took > _LONG_PREPARE:
                 # A large image took a while to read: let the answers that came in meanwhile
@@ -872,7 +919,7 @@ async def run_pool(
         else:
             for item in items:
                 await offer(item)
-        for _ in range(concurrency):
+        for _ in range(concurrency if isinstance(pace, int) else 0):
             await ready.put(_END)
 
     async def work() -> None:
@@ -882,7 +929,7 @@ async def run_pool(
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(produce)
-            for _ in range(concurrency):
+            for _ in range(concurrency if isinstance(pace, int) else 0):
                 group.start_soon(work)
     except BaseExceptionGroup as group_error:  # the input's own error, as the caller raised it
         if len(group_error.exceptions) == 1:
@@ -995,6 +1042,17 @@ def _in_flight_then(image: TrainingImage, send: Send, clock: ServerClock, patien
     return sent - slack <= created <= sent + timedelta(seconds=patience) + slack
 
 
+def _pace(concurrency: Any) -> int | AdaptiveLimit:
+    """``concurrency`` checked: a number of workers, or an adaptive limit for ``"auto"``."""
+    if concurrency == "auto":
+        return AdaptiveLimit(initial=_AUTO_START, ceiling=MAX_CONCURRENCY)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise TypeError(f'concurrency must be an integer or "auto", got {concurrency!r}')
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}")
+    return concurrency
+
+
 def _maybe_stored(error: BaseException) -> bool:
     """Whether a failed write may have been stored all the same (see ``may_have_acted``)."""
     return isinstance(error, UnknownOutcomeError) or (
@@ -1034,10 +1092,17 @@ def _let_go(items: list[T]) -> Iterator[T]:
 
 
 _END = object()
+#: Where ``concurrency="auto"`` starts: the fixed default's half, so that a tight quota
+#: meets few 429s before the limit has learned it.
+_AUTO_START = 4
 #: Seconds a request may take when the client sets no total timeout.
 _DEFAULT_PATIENCE = 60.0
 #: Seconds of reading and encoding after which the producer yields to the event loop.
 _LONG_PREPARE = 0.0001
+#: Images larger than this (bytes) are read, hashed and encoded in a worker thread: about
+#: 0.2 ms of work inline, less than what the event loop can be held without being felt, and
+#: more than the trip to a thread costs (some 50 us).
+_READ_INLINE_AT_MOST = 256 * 1024
 
 
 @frozen

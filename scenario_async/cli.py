@@ -21,13 +21,13 @@ import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from . import __version__
 from ._client import AsyncScenario
 from ._convert import unstructure
 from ._errors import APIError, MissingCredentialsError, ScenarioError, TrainingError
-from .bulk import BulkAbortedError, BulkResult, ProgressEvent
+from .bulk import MAX_CONCURRENCY, BulkAbortedError, BulkResult, ProgressEvent
 from .images import IMAGE_SUFFIXES, _file_kind
 from .resources.jobs import MAX_JOBS_PAGE
 from .resources.models import _STATUSES as MODEL_LIST_STATUSES
@@ -108,6 +108,18 @@ def _count(most: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+def _concurrency(text: str) -> int | str:
+    """``--concurrency``: ``auto`` or a whole number from 1 to MAX_CONCURRENCY."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _count(MAX_CONCURRENCY)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f'must be "auto" or a whole number from 1 to {MAX_CONCURRENCY}, got {text!r}'
+        ) from None
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -137,7 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     upload.add_argument("model_id")
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    upload.add_argument("--concurrency", type=int, default=8)
+    upload.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default="auto",
+        help=f"requests in flight: auto (finds the pace the API allows) or 1 to "
+        f"{MAX_CONCURRENCY} (default: auto)",
+    )
     upload.add_argument("--preset", choices=["default", "style", "subject"])
     where = upload.add_mutually_exclusive_group()
     where.add_argument(
@@ -523,13 +541,14 @@ class _UploadBar(_Bar):
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[sent]}"),
+                TextColumn("{task.fields[limit]} in flight"),
                 Rate(),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 console=_console(),
             )
-            self._open(progress, self.description, total=self.total, sent="0 B")
+            self._open(progress, self.description, total=self.total, sent="0 B", limit="-")
         return self
 
     def __call__(self, event: ProgressEvent) -> None:
@@ -537,7 +556,8 @@ class _UploadBar(_Bar):
             return
         if event.kind.startswith("item_"):
             self.sent += event.bytes
-            self.progress.update(self.task, advance=1, sent=_human_bytes(self.sent))
+            limit = "-" if event.concurrency is None else event.concurrency
+            self.progress.update(self.task, advance=1, sent=_human_bytes(self.sent), limit=limit)
 
 
 async def _run_upload(
@@ -548,7 +568,7 @@ async def _run_upload(
     *,
     asset_ids: Sequence[str] = (),
     description: str = "uploading",
-    concurrency: int = 8,
+    concurrency: int | Literal["auto"] = 8,
     via_assets: bool = False,
     journal: Path | None = None,
 ) -> BulkResult:

@@ -155,17 +155,35 @@ class Image:
         if self._data_url is not None:
             return (self._data_url.encode("ascii"),)
         content, mime = self._checked()
-        return (f"data:{mime};base64,".encode("ascii"), pybase64.b64encode(content))
+        return (f"data:{mime};base64,".encode("ascii"), *_base64_pieces(content))
 
     def identified_parts(self) -> tuple[str, tuple[bytes, ...]]:
         """The SHA-256 (hex) of the image's content, which identifies it, with
-        ``data_url_parts()``: one read of the content serves both."""
+        ``data_url_parts()``: one read of the content serves both.
+
+        Safe to call in a worker thread, and meant for one when the image is large (see
+        ``size_hint``): reading, hashing and encoding then hold the GIL only in short
+        stretches, so the event loop's thread keeps running."""
         if self._data_url is not None:
             content = pybase64.b64decode(self._data_url[self._data_url.index(",") + 1 :])
             return hashlib.sha256(content).hexdigest(), (self._data_url.encode("ascii"),)
         content, mime = self._checked()
-        parts = (f"data:{mime};base64,".encode("ascii"), pybase64.b64encode(content))
+        parts = (f"data:{mime};base64,".encode("ascii"), *_base64_pieces(content))
         return hashlib.sha256(content).hexdigest(), parts
+
+    def size_hint(self) -> int:
+        """About how many bytes reading this image means, known without reading it: the
+        content's length, the data URL's, or the file's size (0 when the path cannot be
+        looked at: reading it will say why)."""
+        if self._content is not None:
+            return len(self._content)
+        if self._data_url is not None:
+            return len(self._data_url)
+        assert self._path is not None
+        try:
+            return os.stat(self._path).st_size
+        except (OSError, ValueError):
+            return 0
 
     def __repr__(self) -> str:
         return f"Image({self.source!r})"
@@ -183,6 +201,23 @@ class Image:
 
     def __hash__(self) -> int:
         return hash((self.name, self._path))
+
+
+#: Content is base64-encoded in slices of this many bytes (a multiple of 3, so that no slice
+#: but the last is padded and the pieces joined are the whole encoding): each encoding holds
+#: the GIL for a fraction of a millisecond, and each piece is one write of the request body.
+_ENCODE_SLICE = 3 * 2**18
+
+
+def _base64_pieces(content: bytes) -> tuple[bytes, ...]:
+    """The base64 of ``content``, in pieces of 1 MiB."""
+    if len(content) <= _ENCODE_SLICE:
+        return (pybase64.b64encode(content),)
+    view = memoryview(content)
+    return tuple(
+        pybase64.b64encode(view[start : start + _ENCODE_SLICE])
+        for start in range(0, len(content), _ENCODE_SLICE)
+    )
 
 
 # Reading files --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from scenario_async import (
     InternalServerError,
 )
 from scenario_async._transport import AiohttpTransport, Answer
+from scenario_async._wire import Body
 from scenario_async.testing import FakeScenario
 
 from .conftest import MODELS, PNG_DATA_URL
@@ -38,10 +39,12 @@ class MemoryTransport:
         self,
         method: str,
         url: str,
-        body: bytes | None,
+        body: Body | None,
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
     ) -> Answer:
+        if isinstance(body, tuple):  # a large body comes in pieces, never joined by the SDK
+            body = b"".join(body)
         parsed = json.loads(body) if body else None
         self.sent.append((method, url, parsed, dict(headers)))
         return self.handler(method, url, parsed)

@@ -79,7 +79,8 @@ def test_build_request_merges_extras_and_sends_an_empty_object_as_is() -> None:
         extra_body={"newField": 1},
     )
     assert request.url == "https://h/v1/models/m/train?beta=true"
-    assert json.loads(request.body or b"") == {"newField": 1}
+    assert isinstance(request.body, bytes)
+    assert json.loads(request.body) == {"newField": 1}
     assert request.headers["X-Trace"] == "1"
     assert build_request("PUT", "https://h", "/x", headers={}, body={}).body == b"{}"
 

@@ -1,0 +1,161 @@
+"""add_many never holds the event loop for a large image: reading, hashing and encoding it
+happen in a worker thread, and its request body goes out in pieces that are never joined.
+Small images are still read inline, where that costs less than a thread would.
+
+These tests prove where the work happens, never how long it takes (the benchmark's
+``--only stall`` scenario measures the pauses).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from scenario_async import AsyncScenario
+from scenario_async._transport import Answer
+from scenario_async._wire import JOIN_AT_MOST, splice_json
+from scenario_async.images import Image, _base64_pieces
+from scenario_async.testing import FakeScenario
+
+from .test_bulk_memory import big_png
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Which thread ran ``identified_parts`` for each image, by name."""
+    seen: dict[str, str] = {}
+    original = Image.identified_parts
+
+    def spy(self: Image) -> tuple[str, tuple[bytes, ...]]:
+        seen[self.name] = threading.current_thread().name
+        return original(self)
+
+    monkeypatch.setattr(Image, "identified_parts", spy)
+    return seen
+
+
+async def test_large_files_are_read_in_a_worker_thread_and_small_ones_inline(
+    tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    large, small = tmp_path / "large.png", tmp_path / "small.png"
+    large.write_bytes(big_png(1, payload=600 * 1024))
+    small.write_bytes(big_png(2, payload=1024))
+    seen = record_threads(monkeypatch)
+    loop_thread = threading.current_thread().name
+
+    result = await client.models.training_images.add_many("m", [large, small])
+
+    assert [o.status for o in result] == ["sent", "sent"]
+    assert seen["small.png"] == loop_thread
+    assert seen["large.png"] != loop_thread
+    stored = {i.name: i.sha256 for i in fake.training_images("m")}
+    assert stored == {
+        "large.png": sha256(large.read_bytes()),
+        "small.png": sha256(small.read_bytes()),
+    }
+
+
+async def test_large_in_memory_images_and_data_urls_are_encoded_off_the_loop(
+    fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = big_png(3, payload=400 * 1024)
+    seen = record_threads(monkeypatch)
+
+    result = await client.models.training_images.add_many(
+        "m", [Image.from_bytes(content, name="mem.png")]
+    )
+
+    assert result[0].status == "sent"
+    assert seen["mem.png"] != threading.current_thread().name
+    assert [i.sha256 for i in fake.training_images("m")] == [sha256(content)]
+
+
+async def test_a_file_that_fails_in_the_thread_fails_its_item_only(
+    tmp_path: Path, client: AsyncScenario
+) -> None:
+    broken = tmp_path / "cut.png"
+    broken.write_bytes(big_png(4, payload=600 * 1024)[:-20])  # its end is missing
+    fine = tmp_path / "fine.png"
+    fine.write_bytes(big_png(5, payload=600 * 1024))
+
+    result = await client.models.training_images.add_many("m", [broken, fine])
+
+    assert [o.status for o in result] == ["failed", "sent"]
+    assert "truncated" in str(result[0].error)
+    assert result[0].source == broken
+
+
+class PieceRecorder:
+    """A transport that keeps the body it is given as it is (bytes or pieces) and answers
+    an add like the service."""
+
+    def __init__(self) -> None:
+        self.bodies: list[Any] = []
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> Answer:
+        self.bodies.append(body)
+        if method == "GET":
+            return Answer(404, {}, b'{"message": "no such model"}')
+        image = {"id": f"ti_{len(self.bodies)}", "name": "x.png", "createdAt": "2026-01-01"}
+        answer = json.dumps({"trainingImage": image}).encode()
+        return Answer(200, {"Content-Type": "application/json"}, answer)
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_large_body_reaches_the_transport_in_pieces_that_make_the_whole_request(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "big.png"
+    content = big_png(6, payload=3 * 2**20)
+    path.write_bytes(content)
+    transport = PieceRecorder()
+    async with AsyncScenario(api_key="k", api_secret="s", transport=transport) as client:
+        result = await client.models.training_images.add_many("m", [path])
+
+    assert result[0].status == "sent"
+    body = transport.bodies[-1]
+    assert isinstance(body, tuple) and len(body) > 3
+    assert max(map(len, body)) <= 2**20  # no piece is the whole image
+    sent = json.loads(b"".join(body))
+    assert sent["name"] == "big.png"
+    assert sent["data"] == "data:image/png;base64," + base64.b64encode(content).decode()
+
+
+def test_small_bodies_are_joined_and_large_ones_kept_in_pieces() -> None:
+    small = splice_json({"name": "a.png"}, "data", [b"data:image/png;base64,", b"QUJD"])
+    assert small == b'{"data":"data:image/png;base64,QUJD","name":"a.png"}'
+    parts = [b"data:image/png;base64,", b"A" * JOIN_AT_MOST, b"B" * 8]
+    large = splice_json({"name": "a.png"}, "data", parts)
+    assert isinstance(large, tuple)
+    assert large[4] is parts[1]  # the image's piece itself: not copied
+    assert json.loads(b"".join(large))["data"] == b"".join(parts).decode()
+
+
+@pytest.mark.parametrize("size", [0, 1, 3 * 2**18 - 1, 3 * 2**18, 3 * 2**18 + 1, 7 * 2**20 + 5])
+def test_base64_in_pieces_is_the_whole_encoding(size: int) -> None:
+    content = hashlib.sha256(str(size).encode()).digest() * (size // 32 + 1)
+    content = content[:size]
+    pieces = _base64_pieces(content)
+    assert b"".join(pieces) == base64.b64encode(content)
+    assert all(len(piece) <= 2**20 for piece in pieces)
+    assert all(not piece.endswith(b"=") for piece in pieces[:-1])
