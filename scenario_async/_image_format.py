@@ -6,14 +6,32 @@ payload with a plain import: an import inside the check cost 3 % of a small add.
 
 from __future__ import annotations
 
+from typing import Protocol, SupportsIndex, overload
+
 __all__ = [
+    "ImageBytes",
     "NotAnImageError",
     "TruncatedImageError",
     "refuse_truncated",
     "require_image",
     "require_type",
+    "require_whole",
     "sniff_mime_type",
 ]
+
+
+class ImageBytes(Protocol):
+    """What the end checks read of an image: ``bytes``, or a view of a file that reads only
+    the places looked at (``images.FileView``), so a large file is checked without being
+    held in memory."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: SupportsIndex, /) -> int: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> bytes: ...
+    def find(self, sub: bytes, start: SupportsIndex = ..., /) -> int: ...
+    def endswith(self, suffix: bytes, /) -> bool: ...
 
 
 class NotAnImageError(ValueError):
@@ -52,7 +70,7 @@ def require_type(head: bytes, what: str) -> str:
 def require_image(content: bytes, what: str) -> str:
     """The MIME type of ``content``, which must be a whole PNG, JPEG, WebP or GIF image."""
     mime = require_type(content[:16], what)
-    _require_whole(content, mime, what)
+    require_whole(content, mime, what)
     return mime
 
 
@@ -62,10 +80,11 @@ def refuse_truncated(content: bytes, what: str) -> None:
     takes, and this module knows the ends of only these four."""
     mime = sniff_mime_type(content[:16])
     if mime is not None:
-        _require_whole(content, mime, what)
+        require_whole(content, mime, what)
 
 
-def _require_whole(content: bytes, mime: str, what: str) -> None:
+def require_whole(content: ImageBytes, mime: str, what: str) -> None:
+    """Refuse ``content`` of type ``mime`` whose end is missing (TruncatedImageError)."""
     problem = _END_CHECKS[mime](content)
     if problem is not None:
         raise TruncatedImageError(f"{what} is truncated: {problem}")
@@ -79,7 +98,7 @@ _PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk: no data, then it
 _PNG_RULE = "a PNG ends with an IEND chunk"
 
 
-def _png_problem(data: bytes) -> str | None:
+def _png_problem(data: ImageBytes) -> str | None:
     """Whole when its chunks lead to an IEND chunk. Nearly every PNG ends with that chunk's
     12 bytes; otherwise the chunks are walked by their lengths, and bytes after IEND are
     allowed: some cropping tools leave the old image's tail there, and decoders ignore it."""
@@ -100,7 +119,7 @@ _JPEG_RULE = "a JPEG ends with an end-of-image marker (FF D9)"
 _JPEG_BARE = frozenset({0x00, 0x01, *range(0xD0, 0xD9)})
 
 
-def _jpeg_problem(data: bytes) -> str | None:
+def _jpeg_problem(data: ImageBytes) -> str | None:
     """Whole when an end-of-image marker (FF D9) follows the start of its first scan.
 
     The segments before the scan are skipped by their lengths: the EXIF one often holds a
@@ -146,7 +165,7 @@ def _gif_table(flags: int) -> int:
     return 3 << ((flags & 7) + 1) if flags & 0x80 else 0
 
 
-def _gif_problem(data: bytes) -> str | None:
+def _gif_problem(data: ImageBytes) -> str | None:
     """Whole when its blocks lead to the trailer byte (3B). The blocks are always walked,
     since a 3B byte at the end is as likely a cut in image data or in a comment."""
     size = len(data)
@@ -176,7 +195,7 @@ def _gif_problem(data: bytes) -> str | None:
 _WEBP_RULE = "a WebP is as long as its RIFF header says"
 
 
-def _webp_problem(data: bytes) -> str | None:
+def _webp_problem(data: ImageBytes) -> str | None:
     """Whole when it has the bytes its RIFF header announces (decoders ignore more): at
     least 20, that is ``RIFF``, the length, ``WEBP`` and one chunk's header."""
     announced = int.from_bytes(data[4:8], "little") + 8

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import operator
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex, overload
 
 import pybase64
 
@@ -23,6 +24,7 @@ from ._image_format import (
     TruncatedImageError,
     require_image,
     require_type,
+    require_whole,
     sniff_mime_type,
 )
 from ._image_format import refuse_truncated as refuse_truncated  # for the fake API
@@ -185,6 +187,26 @@ class Image:
         except (OSError, ValueError):
             return 0
 
+    def file_identity(self) -> tuple[str, str, os.stat_result]:
+        """For an image file: the SHA-256 (hex) of its content, its MIME type, and the
+        ``fstat`` it was read under, reading it in 1 MiB pieces, so that memory does not
+        grow with the file (what an upload in parts needs, see ``add_many``). The file is
+        checked as ``read()`` checks it, whole image included. For a worker thread."""
+        if self._path is None:
+            raise ValueError(f"{self.source} is held in memory, not a file")
+        path = self._path
+        fd, info = open_regular_file(path, self._max_bytes)
+        try:
+            view = FileView(fd, info.st_size)
+            mime = require_type(view[:16], str(path))
+            require_whole(view, mime, str(path))
+            digest = hashlib.sha256()
+            for offset in range(0, info.st_size, _HASH_PIECE):
+                digest.update(os.pread(fd, _HASH_PIECE, offset))
+            return digest.hexdigest(), mime, info
+        finally:
+            os.close(fd)
+
     def __repr__(self) -> str:
         return f"Image({self.source!r})"
 
@@ -222,6 +244,76 @@ def _base64_pieces(content: bytes) -> tuple[bytes, ...]:
 
 # Reading files --------------------------------------------------------------------------
 
+#: A file is hashed in pieces of this many bytes (the GIL is let go while each is hashed).
+_HASH_PIECE = 2**20
+
+
+class FileView:
+    """The first ``size`` bytes of an open file, read where they are looked at: what the
+    end-of-image checks need (``ImageBytes``) without the file in memory. Reads go by
+    blocks of 64 KiB, the last one kept, as the checks mostly step forward by small jumps.
+    A file cut short while looked at reads as zeros past its new end: the check then fails,
+    as it should, and the hash or the upload that follows sees the change."""
+
+    _BLOCK = 2**16
+
+    def __init__(self, fd: int, size: int) -> None:
+        self._fd = fd
+        self._size = size
+        self._start = -1
+        self._block = b""
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _read(self, start: int, stop: int) -> bytes:
+        start, stop = max(start, 0), min(stop, self._size)
+        if start >= stop:
+            return b""
+        if not self._start <= start < stop <= self._start + len(self._block):
+            if stop - start > self._BLOCK:
+                return os.pread(self._fd, stop - start, start).ljust(stop - start, b"\0")
+            self._start = start
+            wanted = min(self._BLOCK, self._size - start)
+            self._block = os.pread(self._fd, wanted, start).ljust(wanted, b"\0")
+        return self._block[start - self._start : stop - self._start]
+
+    @overload
+    def __getitem__(self, key: SupportsIndex, /) -> int: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> bytes: ...
+    def __getitem__(self, key: SupportsIndex | slice, /) -> int | bytes:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._size)
+            if step != 1:
+                raise ValueError("a FileView is sliced with a step of 1 only")
+            return self._read(start, stop)
+        index = operator.index(key)
+        if index < 0:
+            index += self._size
+        if not 0 <= index < self._size:
+            raise IndexError("FileView index out of range")
+        return self._read(index, index + 1)[0]
+
+    def endswith(self, suffix: bytes, /) -> bool:
+        return (
+            len(suffix) <= self._size and self._read(self._size - len(suffix), self._size) == suffix
+        )
+
+    def find(self, sub: bytes, start: SupportsIndex = 0, /) -> int:
+        """Where ``sub`` first occurs from ``start``, or -1: read a block at a time, each
+        block overlapping the last by ``len(sub) - 1`` bytes."""
+        position = max(operator.index(start), 0)
+        overlap = len(sub) - 1
+        while position + len(sub) <= self._size:
+            piece = self._read(position, position + self._BLOCK)
+            found = piece.find(sub)
+            if found >= 0:
+                return position + found
+            position += max(len(piece) - overlap, 1)
+        return -1
+
+
 #: What a file that grows while read is read by, once past the size it had.
 _GROWTH_CHUNK = 2**20
 
@@ -248,7 +340,17 @@ def _require_regular(mode: int, path: Path) -> None:
 
 
 def _read_regular_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``.
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``."""
+    fd, info = open_regular_file(path, max_bytes)
+    try:
+        return _read_to_end(fd, info.st_size, max_bytes, path)
+    finally:
+        os.close(fd)
+
+
+def open_regular_file(path: Path, max_bytes: int) -> tuple[int, os.stat_result]:
+    """A file descriptor open for reading on ``path``, which must be a regular file of at
+    most ``max_bytes``, with its ``fstat``.
 
     The path is looked at before it is opened, so that no device is ever opened (opening
     one may act: a tape rewinds, a serial line hangs up), and what was opened is looked at
@@ -282,9 +384,10 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
                 f"{path} is too large: {info.st_size} bytes, over the limit of {max_bytes} "
                 "bytes (max_bytes)"
             )
-        return _read_to_end(fd, info.st_size, max_bytes, path)
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd, info
 
 
 def _read_to_end(fd: int, expected: int, max_bytes: int, path: Path) -> bytes:
