@@ -290,13 +290,17 @@ def read_success(
     try:
         return structure(data, cast_to)
     except Exception as exc:
+        try:
+            body = _redacted_json(data, redact)
+        except RecursionError:  # nested deeper than the walk can follow: kept as text
+            body = redact.text(raw.decode("utf-8", errors="replace"))
         raise _errors.APIResponseValidationError(
             f"{method} {url} answered {status} with JSON that is not a {cast_to.__name__}: "
             f"{redact.text(_describe_structure_error(exc, data, cast_to))}",
             method=method,
             url=url,
             status_code=status,
-            body=_redacted_json(data, redact),
+            body=body,
         ) from exc
 
 

@@ -27,7 +27,8 @@ from collections.abc import (
     Sequence,
 )
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias, TypeVar
 
 import anyio
 import attrs
@@ -46,7 +47,8 @@ from ._errors import (
     UnknownOutcomeError,
     may_have_acted,
 )
-from ._validate import MAX_ASSET_IDS, check_choice, check_id, check_query
+from ._multipart import FileStamp, PartSender, upload_file
+from ._validate import MAX_ASSET_IDS, check_bool, check_choice, check_id, check_query
 from .images import Image
 from .journal import Journal, Send, stored_name
 from .types.training_images import Preset, TrainingImage, TrainingImageAddResponse
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_CONCURRENCY",
+    "UPLOADS_ABOVE",
     "BulkAbortedError",
     "BulkResult",
     "BulkUploadError",
@@ -67,6 +70,7 @@ __all__ = [
     "OutcomeStatus",
     "ProgressCallbackError",
     "ProgressEvent",
+    "Via",
     "add_many",
 ]
 
@@ -86,11 +90,21 @@ ProgressKind = Literal[
 #: input, stored once), ``failed``, ``not_attempted`` (the run was stopped before it).
 OutcomeStatus = Literal["sent", "already_there", "duplicate", "failed", "not_attempted"]
 Dedupe = Literal["item", "content"]
+#: How add_many sends an image: ``data_url`` (in the add request, base64), ``assets``
+#: (``POST /assets`` first), ``uploads`` (a file's raw bytes in parts through ``/uploads``),
+#: or ``auto``: files over UPLOADS_ABOVE bytes by uploads, everything else by data URL.
+Via = Literal["auto", "data_url", "assets", "uploads"]
 
 T = TypeVar("T")
 
 #: More requests in flight than this would only queue up in the connection pool.
 MAX_CONCURRENCY = 256
+
+#: With ``via="auto"``, image files larger than this (bytes) go through ``/uploads``. In
+#: base64 a 5 MiB file makes a request of 6.7 MiB, still under the 10 MB that API gateways
+#: commonly refuse beyond; above it the raw bytes in parts save a third of the traffic and
+#: the encoding, and a file's size no longer sets the memory a request needs.
+UPLOADS_ABOVE = 5 * 2**20
 
 
 @frozen
@@ -266,19 +280,27 @@ def _stand_in(source: Any, index: int) -> Any:
     return f"<{type(source).__name__} #{index}>"  # refused by _as_image, and maybe large
 
 
-async def _read(source: Any, index: int) -> tuple[str, str, str, tuple[bytes, ...]]:
+async def _read(source: Any, index: int, via: Via) -> _Read:
     """An input read and hashed: its content's SHA-256, its name as given and as stored,
-    and its data URL's parts. A large image is read, hashed and encoded in a worker thread,
-    so that the event loop goes on meanwhile (a 20 MiB image takes some 30 ms); a small one
-    here, where it costs less than the trip to a thread would."""
+    and its data URL's parts, or for a file to send in parts what the upload needs (its
+    content is then only hashed, a piece at a time, never held).
+
+    A large image is read, hashed and encoded in a worker thread, so that the event loop
+    goes on meanwhile (a 20 MiB image takes some 30 ms); a small one here, where it costs
+    less than the trip to a thread would."""
     image = _as_image(source, index)
-    if image.size_hint() > _READ_INLINE_AT_MOST:
+    size = image.size_hint()
+    if image.path is not None and (via == "uploads" or (via == "auto" and size > UPLOADS_ABOVE)):
+        digest, mime, info = await anyio.to_thread.run_sync(image.file_identity)
+        upload = _FileUpload(image.path, mime, FileStamp.from_stat(info))
+        return _Read(digest, image.name, stored_name(image.name), (), upload)
+    if size > _READ_INLINE_AT_MOST:
         digest, parts = await anyio.to_thread.run_sync(image.identified_parts)
     else:
         digest, parts = image.identified_parts()
     nameless = isinstance(source, str) and source.startswith("data:")
     given = content_name(digest, parts[0]) if nameless else image.name
-    return digest, given, stored_name(given), parts
+    return _Read(digest, given, stored_name(given), parts)
 
 
 def content_name(digest: str, data_url_head: bytes) -> str:
@@ -296,6 +318,7 @@ async def add_many(
     asset_ids: Iterable[str] | None = None,
     concurrency: int | Literal["auto"] = 8,
     preset: Preset | str | None = None,
+    via: Via = "auto",
     via_assets: bool = False,
     dedupe: Dedupe = "item",
     on_progress: Callable[[ProgressEvent], None] | None = None,
@@ -312,8 +335,13 @@ async def add_many(
     are pulled one by one and read just ahead of sending: at most ``2 * concurrency + 1``
     are held at once (``limit + 1`` with ``"auto"``), so memory depends on
     ``concurrency``, not on how many images there are. ``asset_ids`` are added in
-    batches of ten. ``via_assets=True`` uploads each image as an asset first, then attaches
-    the assets in batches.
+    batches of ten.
+
+    ``via`` is how images go: ``"data_url"`` in the add request; ``"assets"`` uploaded as
+    assets first (``via_assets=True`` says the same); ``"uploads"``, for files, their raw
+    bytes in parts through ``/uploads`` (streamed from disk); the default ``"auto"`` sends
+    files over UPLOADS_ABOVE bytes by uploads and the rest by data URL. Assets and uploads
+    are attached to the model in batches of ten at the end.
 
     An item is its content and its stored name: the same content under two names is stored
     twice, and an input equal to an earlier one is reported ``duplicate`` (with
@@ -332,6 +360,11 @@ async def add_many(
         None if preset is None else check_choice("preset", preset, [p.value for p in Preset])
     )
     check_choice("dedupe", dedupe, ("item", "content"))
+    check_choice("via", via, ("auto", "data_url", "assets", "uploads"))
+    if check_bool("via_assets", via_assets):
+        if via not in ("auto", "assets"):
+            raise ValueError(f'via_assets=True contradicts via="{via}"; give only via')
+        via = "assets"
     if isinstance(images, (str, bytes, os.PathLike, Image)):
         raise TypeError("images must be an iterable of images, not a single image")
     ids: list[str] = []
@@ -348,12 +381,16 @@ async def add_many(
         preset_value,
         original_assets,
         project_id,
-        via_assets,
+        via,
         dedupe,
         Journal.open(journal, model_id),
         on_progress,
         pace,
     )
+    if run.journal.first_format and via == "auto":
+        # A first-format journal knows images by their data URL's hash, which a file sent
+        # in parts never has: they go as data URLs, so that what it records is recognised.
+        run.via = "data_url"
     try:
         run.emit(ProgressEvent("started", total=total))
         await run.start()
@@ -365,6 +402,8 @@ async def add_many(
         )
     finally:
         run.journal.close()
+        if run.part_sender is not None:
+            await run.part_sender.aclose()
     result = run.result()
     run.emit(ProgressEvent("finished", total=len(result)))
     if run.aborted is not None:
@@ -383,7 +422,7 @@ class _Run:
     preset: str | None
     original_assets: bool | None
     project_id: str | None
-    via_assets: bool
+    via: Via
     dedupe: Dedupe
     journal: Journal
     on_progress: Callable[[ProgressEvent], None] | None
@@ -410,6 +449,10 @@ class _Run:
     #: The failure that stopped the run (credentials, permission, unreachable), if any.
     aborted: BaseException | None = None
     callback_error: Exception | None = None
+    #: For uploads in parts: what sends the parts, and the slots that bound parts in flight
+    #: (so memory) over the whole run. Made with the first such upload.
+    part_sender: PartSender | None = None
+    part_slots: asyncio.Semaphore | None = None
 
     # Progress and outcomes --------------------------------------------------------------
 
@@ -445,9 +488,7 @@ class _Run:
         else:
             kind = "item_not_attempted"
         self.emit(
-            ProgressEvent(
-                kind, index, source, bytes=sent, error=outcome.error, concurrency=pace
-            )
+            ProgressEvent(kind, index, source, bytes=sent, error=outcome.error, concurrency=pace)
         )
 
     def stop_if_systemic(self, error: BaseException) -> None:
@@ -608,7 +649,7 @@ class _Run:
         self,
         items: Iterable[Any] | AsyncIterable[Any],
         prepare: Callable[[int, Any], Awaitable[T | None]],
-        send: Callable[[T], Awaitable[None]],
+        send: Callable[[T], Awaitable[bool | None]],
         stoppable: bool = True,
     ) -> int:
         """``run_pool`` with this run's concurrency; once the run is stopped, the images not
@@ -633,7 +674,7 @@ class _Run:
         What is kept of the input from here on is its ``_stand_in``, never its data."""
         label = _stand_in(source, index)
         try:
-            digest, given, name, parts = await _read(source, index)
+            digest, given, name, parts, upload = await _read(source, index, self.via)
         except Exception as exc:
             del source  # the error's traceback keeps this frame: not the input with it
             self.finish(Outcome(index, label, "failed", error=exc))
@@ -664,10 +705,10 @@ class _Run:
             self.finish(_evolve(done, status="failed", error=unsettled))
             return None
         asset_id = journal.uploaded.get((digest, name))
-        if asset_id is not None:
+        if asset_id is not None:  # uploaded by an earlier run: attached, not uploaded again
             self.uploaded_assets.append(_Attach(index, label, asset_id, name, digest))
             return None
-        return _Job(index, label, given, name, digest, parts)
+        return _Job(index, label, given, name, digest, parts, upload)
 
     def first_format_landed(self, digest: str, name: str, parts: tuple[bytes, ...]) -> str | None:
         """The training image a first-format journal line records for this image (keyed by
@@ -682,21 +723,28 @@ class _Run:
         self.journal.record_landed(digest, name, landed[1])
         return landed[1]
 
-    async def send_image(self, job: _Job) -> None:
+    async def send_image(self, job: _Job) -> bool:
+        """Send one image; True when the time it took is the API's answer time (what an
+        adaptive limit learns from), False for an upload in parts (storage, validation)."""
         if self.aborted is not None:
             self.finish(Outcome(job.index, job.source, "not_attempted"))
-            return
+            return False
         try:
-            if self.via_assets:
+            if job.upload is not None:
+                await self.upload_in_parts(job, job.upload)
+                return False
+            if self.via == "assets":
                 await self.upload_asset(job)
-                return
+                return True
             async with self.locks.hold([job.name]):
                 await self.add_image(job)
+            return True
         except Exception as exc:
             failed = Outcome(job.index, job.source, "failed", error=exc, name=job.name)
             failed = _evolve(failed, sha256=job.sha256)
             del job  # the error's traceback keeps this frame: not the image's data with it
             self.finish(failed)
+            return True
 
     async def add_image(self, job: _Job) -> None:
         """One direct add, announced in the journal before it leaves. At most one add per
@@ -749,6 +797,31 @@ class _Run:
         self.journal.record_uploaded(job.sha256, job.name, asset_id)
         self.uploaded_assets.append(_Attach(job.index, job.source, asset_id, job.name, job.sha256))
 
+    async def upload_in_parts(self, job: _Job, upload: _FileUpload) -> None:
+        """An image file's raw bytes through ``/uploads``, streamed from disk, to be
+        attached in a batch later, like an asset. Only the file that was hashed is sent
+        (``FileChangedError`` otherwise). A lost answer leaves at worst an unused upload,
+        never a second training image; a run that stops before the asset is known uploads
+        the file again next time (its parts' URLs will have expired)."""
+        if self.part_sender is None:
+            self.part_sender = PartSender(self.resource.client)
+            slots = self.pace if isinstance(self.pace, int) else _AUTO_PART_SLOTS
+            self.part_slots = asyncio.Semaphore(slots)
+        asset_id = await upload_file(
+            self.resource.client,
+            upload.path,
+            file_name=job.given_name,
+            content_type=upload.mime,
+            expected=upload.stamp,
+            part_slots=self.part_slots,
+            project_id=self.project_id,
+            sender=self.part_sender,
+        )
+        self.journal.record_uploaded(job.sha256, job.name, asset_id)
+        self.uploaded_assets.append(
+            _Attach(job.index, job.source, asset_id, job.name, job.sha256, upload.stamp.size)
+        )
+
     # Attaching assets -------------------------------------------------------------------
 
     async def attach(self, items: list[_Attach]) -> None:
@@ -776,7 +849,7 @@ class _Run:
             else:
                 pending.append(item)
         batches = [pending[i : i + MAX_ASSET_IDS] for i in range(0, len(pending), MAX_ASSET_IDS)]
-        # Not self.pool: once the run is stopped, one_batch reports each of a batch's items.
+        # Not stoppable: once the run is stopped, one_batch reports each of a batch's items.
         await self.pool(batches, _as_is, self.one_batch, stoppable=False)
 
     async def one_batch(self, batch: list[_Attach]) -> None:
@@ -799,7 +872,7 @@ class _Run:
                 return
         for item in batch:
             self.journal.record_attached(item.asset_id, item.sha256, item.name)
-            self.finish(item.outcome("sent"))
+            self.finish(item.outcome("sent"), sent=item.size)
 
     async def settle_batch(self, batch: list[_Attach], error: Exception) -> None:
         """A batch that failed: surely not stored, or (for images this run uploaded, whose
@@ -852,7 +925,7 @@ async def _as_is(index: int, item: T) -> T:
 async def run_pool(
     items: Iterable[Any] | AsyncIterable[Any],
     prepare: Callable[[int, Any], Awaitable[T | None]],
-    send: Callable[[T], Awaitable[None]],
+    send: Callable[[T], Awaitable[bool | None]],
     pace: int | AdaptiveLimit,
     left_out: Callable[[int, Any], bool],
     throttles: Callable[[], int] = lambda: 0,
@@ -879,13 +952,12 @@ async def run_pool(
         assert isinstance(pace, AdaptiveLimit)
         throttled_before = throttles()
         started = time.monotonic()
-        failed = True
+        timed = False
         try:
-            await send(job)
-            failed = False
+            timed = await send(job) is not False
         finally:
             took = time.monotonic() - started
-            pace.release(took, throttled=throttles() != throttled_before, failed=failed)
+            pace.release(took, throttled=throttles() != throttled_before, failed=not timed)
 
     async def offer(item: Any) -> None:
         nonlocal count
@@ -1092,6 +1164,8 @@ def _let_go(items: list[T]) -> Iterator[T]:
 
 
 _END = object()
+#: Parts in flight over a whole run with ``concurrency="auto"``: with 8 MiB parts, 64 MiB.
+_AUTO_PART_SLOTS = 8
 #: Where ``concurrency="auto"`` starts: the fixed default's half, so that a tight quota
 #: meets few 429s before the limit has learned it.
 _AUTO_START = 4
@@ -1118,6 +1192,27 @@ class _Job:
     name: str
     sha256: str
     parts: tuple[bytes, ...]
+    #: For a file sent in parts (``parts`` is then empty).
+    upload: _FileUpload | None = None
+
+
+class _Read(NamedTuple):
+    """An input read: see ``_read``."""
+
+    sha256: str
+    given_name: str
+    name: str
+    parts: tuple[bytes, ...]
+    upload: _FileUpload | None = None
+
+
+@frozen
+class _FileUpload:
+    """A file to send in parts: where it is, its type, and the file as it was hashed."""
+
+    path: Path
+    mime: str
+    stamp: FileStamp
 
 
 @frozen
@@ -1130,6 +1225,8 @@ class _Attach:
     asset_id: str
     name: str | None = None
     sha256: str | None = None
+    #: The file bytes an upload in parts sent (reported when the asset is attached).
+    size: int = 0
 
     def outcome(self, status: OutcomeStatus, error: BaseException | None = None) -> Outcome:
         return Outcome(

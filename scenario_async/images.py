@@ -122,6 +122,11 @@ class Image:
         return self._path is None
 
     @property
+    def path(self) -> Path | None:
+        """The file the image is read from; None for one held in memory."""
+        return self._path
+
+    @property
     def source(self) -> str:
         """Where the image comes from, for messages: its path, or its name."""
         return str(self._path) if self._path is not None else self.name

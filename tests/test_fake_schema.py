@@ -251,6 +251,8 @@ async def test_the_fakes_model_answers_fit_the_schema_at_every_step_of_a_run(
     """New, queued, running, trained, failed, canceled, copied, deleted: each state of a model
     is an answer the schema takes (RawApi checks each)."""
     fake.add_model("doomed", training_outcome="failed")
+    # Queued long enough to be seen queued on a loaded machine (the fixture's 50 ms is not).
+    fake.queue_duration = 0.5
     for model_id in ("m", "doomed"):
         fake.add_training_image(model_id)
         await raw_api("PUT", "/models/{modelId}/train", modelId=model_id, body={})
