@@ -27,7 +27,14 @@ from . import __version__
 from ._client import AsyncScenario
 from ._convert import unstructure
 from ._errors import APIError, MissingCredentialsError, ScenarioError, TrainingError
-from .bulk import MAX_CONCURRENCY, BulkAbortedError, BulkResult, ProgressEvent
+from .bulk import (
+    MAX_CONCURRENCY,
+    UPLOADS_ABOVE,
+    BulkAbortedError,
+    BulkResult,
+    ProgressEvent,
+    Via,
+)
 from .images import IMAGE_SUFFIXES, _file_kind
 from .resources.jobs import MAX_JOBS_PAGE
 from .resources.models import _STATUSES as MODEL_LIST_STATUSES
@@ -169,8 +176,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep no journal: a re-run sends everything again",
     )
-    upload.add_argument(
-        "--via-assets", action="store_true", help="upload as assets first, then attach by id"
+    route = upload.add_mutually_exclusive_group()
+    route.add_argument(
+        "--via",
+        choices=["auto", "data_url", "assets", "uploads"],
+        default="auto",
+        help="how images go: data_url (in the add request), assets (uploaded as assets "
+        "first), uploads (raw bytes in parts, for large files); auto: files over "
+        f"{UPLOADS_ABOVE // 2**20} MiB by uploads, the rest by data URL (default: auto)",
+    )
+    route.add_argument(
+        "--via-assets",
+        dest="via",
+        action="store_const",
+        const="assets",
+        help="the same as --via assets",
     )
     upload.set_defaults(handler=_upload)
 
@@ -569,7 +589,7 @@ async def _run_upload(
     asset_ids: Sequence[str] = (),
     description: str = "uploading",
     concurrency: int | Literal["auto"] = 8,
-    via_assets: bool = False,
+    via: Via = "auto",
     journal: Path | None = None,
 ) -> BulkResult:
     total = len(sources) + len(asset_ids)
@@ -580,7 +600,7 @@ async def _run_upload(
             asset_ids=asset_ids or None,
             concurrency=concurrency,
             preset=getattr(args, "preset", None),
-            via_assets=via_assets,
+            via=via,
             on_progress=bar,
             journal=journal,
             project_id=args.project_id,
@@ -644,7 +664,7 @@ async def _upload(args: argparse.Namespace) -> int:
                 args.model_id,
                 sources,
                 concurrency=args.concurrency,
-                via_assets=args.via_assets,
+                via=args.via,
                 journal=journal,
             )
         except BulkAbortedError as error:
