@@ -30,6 +30,13 @@ from ._errors import (
     UnknownOutcomeError,
     UnprocessableEntityError,
 )
+from ._multipart import (
+    FileChangedError,
+    UploadError,
+    UploadFailedError,
+    UploadPartError,
+    UploadTimeoutError,
+)
 from ._options import RequestOptions, Timeout, UnknownOutcome
 from ._version import __version__
 from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
@@ -60,6 +67,7 @@ __all__ = [
     "BulkResult",
     "BulkUploadError",
     "ConflictError",
+    "FileChangedError",
     "Image",
     "ImageFileError",
     "ImageTooLargeError",
@@ -87,5 +95,9 @@ __all__ = [
     "UnknownOutcome",
     "UnknownOutcomeError",
     "UnprocessableEntityError",
+    "UploadError",
+    "UploadFailedError",
+    "UploadPartError",
+    "UploadTimeoutError",
     "__version__",
 ]
