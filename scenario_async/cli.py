@@ -18,10 +18,12 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
+
+from attrs import define, field
 
 from . import __version__
 from ._client import AsyncScenario
@@ -155,7 +157,18 @@ def _parser() -> argparse.ArgumentParser:
         "upload", parents=[common], help="add image files (directories are walked)"
     )
     upload.add_argument("model_id")
-    upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    upload.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="image files, and folders walked for .png, .jpg, .jpeg, .webp and .gif files",
+    )
+    upload.add_argument(
+        "--include-hidden",
+        action="store_true",
+        help="also upload hidden files and folders found in folders (.name, macOS ._name)",
+    )
     upload.add_argument(
         "--concurrency",
         type=_concurrency,
@@ -383,50 +396,82 @@ def _out(args: argparse.Namespace, data: Any, human: Any) -> None:
         Console().print(human)
 
 
-def _walk(
-    paths: Sequence[Path],
-    repeats: list[Path] | None = None,
-    skipped: list[tuple[Path, str]] | None = None,
-) -> Iterator[Path]:
-    """Files as given, and image files found under directories, in a stable order. A file
-    reached twice (given twice, given with its folder, or by two paths that resolve to it) is
-    one item, kept where first seen, so it is not uploaded twice; the later paths are
-    appended to ``repeats``.
+@define
+class _Found:
+    """What walking the given paths found: the image files to upload, in a stable order,
+    and what was left out, for the messages."""
 
-    A path found in a folder with an image's suffix that is no regular file (a FIFO, a
-    device, a socket, a broken link) is not an item: it goes to ``skipped`` with what it is.
-    A path given as such stays an item, which fails with ImageFileError: the user named it.
+    files: list[Path] = field(factory=list)
+    #: Paths naming a file already found (given twice, with its folder, by another path).
+    repeats: list[Path] = field(factory=list)
+    #: Paths found in folders that are no regular files, with what they are.
+    special: list[tuple[Path, str]] = field(factory=list)
+    #: Symbolic links found in folders: not followed.
+    links: list[Path] = field(factory=list)
+    #: Hidden files and folders found in folders (``.name``, macOS's ``._name``).
+    hidden: list[Path] = field(factory=list)
+
+
+def _walk(paths: Sequence[Path], include_hidden: bool = False) -> _Found:
+    """Files as given, and the image files found under directories (by suffix), sorted. A
+    file reached twice is one item, kept where first seen, so it is not uploaded twice.
+
+    In folders, what is not a plain image file is left out and counted: anything that is no
+    regular file (a FIFO, a device, a socket), symbolic links (followed, they could reach
+    the same image twice, one outside the folder, or loop), and unless ``include_hidden``
+    hidden files and folders, among them the ``._*`` companions macOS writes next to each
+    file on other file systems (they have an image's suffix and hold no image). A path given
+    by name is always an item: the user named it, and a special file then fails as one.
     """
+    missing = [path for path in paths if not os.path.lexists(path)]
+    if missing:  # a mistyped path: a usage mistake, found before anything is sent
+        raise CLIError(f"no such file or folder: {missing[0]}")
+    found = _Found()
     seen: set[Path] = set()
-    skipped = [] if skipped is None else skipped
 
-    def first_time(path: Path) -> bool:
+    def add(path: Path) -> None:
         key = path.resolve()
         if key in seen:
-            if repeats is not None:
-                repeats.append(path)
-            return False
-        seen.add(key)
-        return True
+            found.repeats.append(path)
+        else:
+            seen.add(key)
+            found.files.append(path)
 
     for path in paths:
-        if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                if found.suffix.lower() not in IMAGE_SUFFIXES:
+        if not path.is_dir():
+            add(path)
+            continue
+        in_folder: list[Path] = []
+        for folder, folders, names in os.walk(path):  # links to folders are not followed
+            base = Path(folder)
+            for name in list(folders):
+                if os.path.islink(base / name):
+                    found.links.append(base / name)
+                    folders.remove(name)
+                elif name.startswith(".") and not include_hidden:
+                    found.hidden.append(base / name)
+                    folders.remove(name)
+            for name in names:
+                file = base / name
+                if file.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
-                try:
-                    mode = found.stat().st_mode  # a look only: the file is not opened
-                except OSError as exc:
-                    gone = "a broken link" if found.is_symlink() else exc.strerror
-                    skipped.append((found, gone or "unreadable"))
-                    continue
-                if stat.S_ISREG(mode):
-                    if first_time(found):
-                        yield found
-                elif not stat.S_ISDIR(mode):  # a folder is walked by rglob itself
-                    skipped.append((found, _file_kind(mode)))
-        elif first_time(path):
-            yield path
+                if os.path.islink(file):
+                    found.links.append(file)
+                elif name.startswith(".") and not include_hidden:
+                    found.hidden.append(file)
+                else:
+                    in_folder.append(file)
+        for file in sorted(in_folder):
+            try:
+                mode = file.lstat().st_mode  # a look only: the file is not opened
+            except OSError as exc:
+                found.special.append((file, exc.strerror or "unreadable"))
+                continue
+            if stat.S_ISREG(mode):
+                add(file)
+            else:
+                found.special.append((file, _file_kind(mode)))
+    return found
 
 
 #: Names Windows keeps for devices, whatever the extension: a journal must not be called so.
@@ -635,14 +680,26 @@ def _failure_lines(result: BulkResult) -> list[str]:
 async def _upload(args: argparse.Namespace) -> int:
     if not args.model_id.strip():
         raise CLIError("MODEL_ID must not be empty")
-    repeats: list[Path] = []
-    skipped: list[tuple[Path, str]] = []
-    sources = list(_walk(args.paths, repeats, skipped))
-    if skipped:
-        first, kind = skipped[0]
+    found = _walk(args.paths, args.include_hidden)
+    sources, repeats = found.files, found.repeats
+    if found.special:
+        first, kind = found.special[0]
         print(
-            f"{len(skipped)} path(s) found in folders are not regular files and were skipped "
-            f"(first: {first}, {kind})",
+            f"{len(found.special)} path(s) found in folders are not regular files and were "
+            f"skipped (first: {first}, {kind})",
+            file=sys.stderr,
+        )
+    if found.links:
+        print(
+            f"{len(found.links)} symbolic link(s) found in folders were skipped (first: "
+            f"{found.links[0]}): links are not followed, so that no image is reached twice "
+            "or from outside the folder; give a link by name to upload what it points to",
+            file=sys.stderr,
+        )
+    if found.hidden:
+        print(
+            f"{len(found.hidden)} hidden file(s) or folder(s) were skipped (first: "
+            f"{found.hidden[0]}); --include-hidden uploads them",
             file=sys.stderr,
         )
     if not sources:

@@ -71,13 +71,25 @@ def test_upload_exits_non_zero_and_lists_each_failure(
     good.write_bytes(make_png(4, 4))
     bad = tmp_path / "bad.png"
     bad.write_text("text")
-    code = main(cli(fake_scenario, "upload", "m1", str(good), str(bad), str(tmp_path / "no.png")))
+    code = main(cli(fake_scenario, "upload", "m1", str(good), str(bad)))
     captured = capsys.readouterr()
     assert code == 1
     assert "failed: " + str(bad) in captured.err
-    assert "failed: " + str(tmp_path / "no.png") in captured.err
-    assert re.search(r"failed\W+2\b", captured.out)  # the summary table
+    assert re.search(r"failed\W+1\b", captured.out)  # the summary table
     assert len(fake_scenario.training_images("m1")) == 1
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error_and_nothing_is_sent(
+    tmp_path: Path, fake_scenario: FakeScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "ok.png"
+    good.write_bytes(make_png(4, 4))
+    code = main(cli(fake_scenario, "upload", "m1", str(good), str(tmp_path / "no.png")))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().endswith(f"no such file or folder: {tmp_path / 'no.png'}")
+    assert len(err.strip().splitlines()) == 1
+    assert fake_scenario.requests == []
 
 
 def test_upload_with_a_journal_skips_on_the_second_run(
@@ -468,9 +480,12 @@ def test_special_files_found_in_a_folder_are_skipped_with_a_message(
         str(folder / "good.png"),
     ]
     assert (
-        "2 path(s) found in folders are not regular files and were skipped "
-        f"(first: {folder / 'gone.png'}, a broken link)"
+        "1 path(s) found in folders are not regular files and were skipped "
+        f"(first: {folder / 'pipe.png'}, a FIFO)"
     ) in done.stderr
+    assert f"1 symbolic link(s) found in folders were skipped (first: {folder / 'gone.png'})" in (
+        done.stderr
+    )
     stored = fake_scenario.training_images("m1")
     assert sorted(str(image.name) for image in stored) == ["good.png", "inner.png"]
 
