@@ -783,7 +783,7 @@ class _Run:
         self.claim(image.id)
         self.journal.record_landed(job.sha256, job.name, image.id or "")
         outcome = Outcome(job.index, job.source, "sent", image, name=job.name, sha256=job.sha256)
-        self.finish(outcome, sent=sum(map(len, job.parts)))
+        self.finish(outcome, sent=_image_size(job.parts))
 
     async def upload_asset(self, job: _Job) -> None:
         """``via_assets``: upload the image as an asset, to be attached in a batch later. A
@@ -1112,6 +1112,14 @@ def _in_flight_then(image: TrainingImage, send: Send, clock: ServerClock, patien
     sent = server_now - timedelta(seconds=time.time() - send.at)
     slack = CLOCK_MARGIN + timedelta(seconds=1)
     return sent - slack <= created <= sent + timedelta(seconds=patience) + slack
+
+
+def _image_size(data_url_parts: tuple[bytes, ...]) -> int:
+    """The size of the image a data URL's parts hold (what progress reports: the file's
+    bytes, not the third more that base64 makes of them)."""
+    encoded = sum(map(len, data_url_parts)) - data_url_parts[0].index(b",") - 1
+    last = data_url_parts[-1]
+    return encoded * 3 // 4 - (len(last) - len(last.rstrip(b"=")))
 
 
 def _pace(concurrency: Any) -> int | AdaptiveLimit:

@@ -159,3 +159,17 @@ def test_base64_in_pieces_is_the_whole_encoding(size: int) -> None:
     assert b"".join(pieces) == base64.b64encode(content)
     assert all(len(piece) <= 2**20 for piece in pieces)
     assert all(not piece.endswith(b"=") for piece in pieces[:-1])
+
+
+@pytest.mark.parametrize("size", [1000, 1001, 1002, 600 * 1024])
+async def test_progress_reports_the_image_bytes_not_the_base64_bytes(
+    tmp_path: Path, client: AsyncScenario, size: int
+) -> None:
+    content = big_png(size, payload=size)
+    path = tmp_path / "a.png"
+    path.write_bytes(content)
+    data_url = "data:image/png;base64," + base64.b64encode(content).decode()
+    events: list[Any] = []
+    await client.models.training_images.add_many("m", [path, data_url], on_progress=events.append)
+    done = sorted(e.bytes for e in events if e.kind == "item_done")
+    assert done == [len(content), len(content)]
