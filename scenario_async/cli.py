@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -660,8 +661,16 @@ def _summary_table(title: str, rows: Sequence[tuple[str, Any]]) -> Any:
     table.add_column(style="bold")
     table.add_column(overflow="fold")  # a long link wraps whole, never cut short
     for key, value in rows:
-        table.add_row(key, Text(_plain(value)))  # Text: brackets in a name are not markup
+        # Text: brackets in a name are not markup
+        table.add_row(_snake_case(key), Text(_plain(value)))
     return table
+
+
+def _snake_case(label: str) -> str:
+    """A table's label in snake_case, as the SDK names things (``creativeUnitsCost``, a
+    key of the ``--json`` output, which keeps the API's wire names, reads
+    ``creative_units_cost``); labels written as words are left as they are."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), label)
 
 
 def _plain(value: object) -> str:
@@ -813,6 +822,7 @@ async def _train_run(
     )
     report: dict[str, Any] = {
         "modelId": model_id,
+        "estimate": dry_run,
         "creativeUnitsCost": answer.creative_units_cost,
         "jobId": answer.job.job_id if answer.job else None,
         "status": str(answer.model.status) if answer.model else None,
@@ -845,7 +855,8 @@ async def _train(args: argparse.Namespace) -> int:
         except TrainingError as exc:
             _out(args, {"modelId": args.model_id, "error": str(exc)}, f"[red]{exc}[/red]")
             return EXIT_FAILED
-    _out(args, report, _summary_table(f"training {args.model_id}", list(report.items())))
+    title = f"training {args.model_id}" + (" (estimate)" if args.dry_run else "")
+    _out(args, report, _summary_table(title, list(report.items())))
     return 0
 
 

@@ -1,0 +1,36 @@
+"""How the command line's human output reads: a dry run says it is a cost estimate (and
+``--json`` marks it), and table labels are snake_case, as the SDK names things."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scenario_async.cli import main
+from scenario_async.testing import FakeScenario
+
+from .test_cli import cli, state_home  # noqa: F401 (an autouse fixture)
+
+
+def test_a_training_dry_run_says_it_is_an_estimate_in_words_and_in_json(
+    fake_scenario: FakeScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_scenario.add_training_image("m1")
+    assert main(cli(fake_scenario, "train", "m1", "--dry-run")) == 0
+    human = capsys.readouterr().out
+    assert "training m1 (estimate)" in human
+    assert "creative_units_cost" in human and "creativeUnitsCost" not in human
+    assert main(cli(fake_scenario, "train", "m1", "--dry-run", "--json")) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["estimate"] is True and report["creativeUnitsCost"] == 105
+    assert not [r for r in fake_scenario.requests if r.method == "PUT" and "dryRun" not in r.query]
+
+
+def test_a_real_training_start_is_not_marked_an_estimate(
+    fake_scenario: FakeScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_scenario.add_training_image("m1")
+    assert main(cli(fake_scenario, "train", "m1", "--json")) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["estimate"] is False and report["jobId"]
