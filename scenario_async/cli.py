@@ -18,6 +18,7 @@ import stat
 import sys
 import tempfile
 import time
+import typing
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -39,12 +40,14 @@ from .bulk import (
     Via,
 )
 from .images import IMAGE_SUFFIXES, _file_kind
+from .journal import NotAJournalError
 from .resources.jobs import MAX_JOBS_PAGE
 from .resources.models import _STATUSES as MODEL_LIST_STATUSES
 from .resources.models import MAX_MODELS_PAGE
 from .types.common import ModelType
 from .types.jobs import Job, JobStatus, JobType
 from .types.models import Model
+from .types.parameters import LrScheduler, TrainingParameters
 from .types.train import CostEstimate
 
 if TYPE_CHECKING:
@@ -79,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CLIError, MissingCredentialsError) as exc:
+    except (CLIError, MissingCredentialsError, NotAJournalError) as exc:
         print(f"scenario-async: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (ScenarioError, OSError) as exc:
@@ -374,11 +377,16 @@ def _jobs_parser(commands: argparse._SubParsersAction[_Parser], common: _Parser)
 
 
 def _client(args: argparse.Namespace, **overrides: Any) -> AsyncScenario:
-    return AsyncScenario(
-        api_key=overrides.get("api_key", args.api_key),
-        api_secret=overrides.get("api_secret", args.api_secret),
-        base_url=overrides.get("base_url", args.base_url),
-    )
+    try:
+        return AsyncScenario(
+            api_key=overrides.get("api_key", args.api_key),
+            api_secret=overrides.get("api_secret", args.api_secret),
+            base_url=overrides.get("base_url", args.base_url),
+        )
+    except ValueError as exc:  # a --base-url that is no http(s) URL, say
+        if isinstance(exc, MissingCredentialsError):
+            raise
+        raise CLIError(str(exc).replace("base_url", "--base-url")) from None
 
 
 def _console() -> Console:
@@ -760,6 +768,9 @@ async def _upload(args: argparse.Namespace) -> int:
 
 
 def _parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """``--param KEY=VALUE`` values (JSON, or else a string), each known key checked against
+    the type the published parameters give it, so that a typo fails here, before a paid
+    training run is asked for. Keys this version does not know are sent as they are."""
     params: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -769,7 +780,35 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
             params[key] = json.loads(raw)
         except ValueError:
             params[key] = raw
+        problem = _param_problem(key, params[key])
+        if problem:
+            raise CLIError(f"--param {key}: {problem}, got {raw!r}")
     return params
+
+
+def _param_problem(key: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for the training parameter ``key`` (snake_case or the
+    API's camelCase), or None."""
+    hints = typing.get_type_hints(TrainingParameters)
+    field = key if key in hints else re.sub(r"[A-Z]", lambda m: "_" + m[0].lower(), key)
+    if field in ("num_unet_train_steps", "numUnetTrainSteps"):
+        field = "num_u_net_train_steps"
+    hint = hints.get(field)
+    if hint is None or field == "extra":
+        return None
+    allowed = set(typing.get_args(hint)) - {type(None)}
+    if LrScheduler in allowed:
+        choices = sorted(str(choice.value) for choice in LrScheduler)
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+    if float in allowed:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else "must be a number"
+    if bool in allowed:
+        return None if isinstance(value, bool) else "must be true or false"
+    if str in allowed:
+        return None if isinstance(value, str) else "must be a string"
+    is_strings = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return None if is_strings else 'must be a JSON list of strings, such as ["a", "b"]'
 
 
 class _TrainingBar(_Bar):
@@ -866,8 +905,15 @@ async def _train(args: argparse.Namespace) -> int:
 async def _pairs(args: argparse.Namespace) -> int:
     try:
         body = json.loads(args.file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CLIError(f"no such pairs file: {args.file}") from None
     except ValueError as exc:
         raise CLIError(f"{args.file} is not valid JSON: {exc}") from None
+    if not isinstance(body, list) or not all(isinstance(pair, dict) for pair in body):
+        raise CLIError(
+            f"{args.file} must hold a JSON list of pairs, "
+            '[{"sourceId": ..., "targetId": ..., "instruction": ...}, ...]'
+        )
     async with _client(args) as client:
         answer = await client.models.training_images.replace_pairs(
             args.model_id, body=body, project_id=args.project_id

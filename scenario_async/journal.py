@@ -25,7 +25,7 @@ from attrs import define, field
 
 from ._errors import ScenarioError
 
-__all__ = ["FORMAT_VERSION", "Journal", "JournalBusyError", "stored_name"]
+__all__ = ["FORMAT_VERSION", "Journal", "JournalBusyError", "NotAJournalError", "stored_name"]
 
 #: The version written in every line (``"v"``). Lines without one are the first format,
 #: which recorded only what landed, keyed by content; they are still read.
@@ -35,6 +35,12 @@ FORMAT_VERSION = 2
 class JournalBusyError(ScenarioError):
     """Another run (in this process or another) is using the journal: one journal serves
     one run at a time."""
+
+
+class NotAJournalError(ScenarioError):
+    """The journal's path names a file that is no journal (binary, or text that holds no
+    journal line): it is neither read nor written to, so that a path given by mistake
+    (an image, a document) is never appended to."""
 
 
 def stored_name(name: str) -> str:
@@ -101,7 +107,12 @@ class Journal:
         try:
             _lock(file, journal.path)
             file.seek(0)
-            journal._read(file)
+            try:
+                journal._read(file)
+            except UnicodeDecodeError:
+                raise NotAJournalError(
+                    f"{journal.path} is not a journal (it is not text); give another path"
+                ) from None
             file.seek(0, os.SEEK_END)
             if file.tell() > 0:
                 file.seek(file.tell() - 1)
@@ -119,7 +130,12 @@ class Journal:
         return journal
 
     def _read(self, lines: Iterable[str]) -> None:
+        anything, records = False, False
         for line in lines:
+            anything = anything or bool(line.strip())
+            records = records or line.startswith("{")
+            if "\0" in line:
+                raise UnicodeDecodeError("utf-8", b"\0", 0, 1, "a NUL byte: not text")
             try:
                 entry = json.loads(line)
             except ValueError:
@@ -129,6 +145,11 @@ class Journal:
                     self._apply(entry)
                 except (KeyError, TypeError, ValueError):
                     continue  # a line of a shape this version does not know
+        if anything and not records:
+            raise NotAJournalError(
+                f"{self.path} is not a journal (none of its lines is a journal record); "
+                "give another path"
+            )
 
     def _apply(self, entry: dict[str, Any]) -> None:
         if "v" not in entry:
