@@ -591,6 +591,8 @@ class _UploadBar(_Bar):
         self.description = description
         self.total = total
         self.sent = 0
+        #: The inputs whose failure was told as it happened.
+        self.failures_told: set[int] = set()
 
     def __enter__(self) -> _UploadBar:
         if self.enabled:
@@ -626,6 +628,17 @@ class _UploadBar(_Bar):
         return self
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.kind == "item_failed" and event.index is not None:
+            # Said as it happens, above the bar: a long run's first failure should not
+            # wait for the end to be seen (and Ctrl-C'd if it is the same for all).
+            self.failures_told.add(event.index)
+            line = f"failed: {_failure_line(event.source, event.error)}"
+            if self.progress is not None:
+                from rich.text import Text
+
+                self.progress.console.print(Text(line))
+            else:
+                print(line, file=sys.stderr, flush=True)
         if self.progress is None or self.task is None:
             return
         if event.kind.startswith("item_"):
@@ -645,9 +658,14 @@ async def _run_upload(
     concurrency: int | Literal["auto"] = 8,
     via: Via = "auto",
     journal: Path | None = None,
+    told: set[int] | None = None,
 ) -> BulkResult:
+    """add_many under a progress bar; the indexes of the failures it told as they happened
+    are added to ``told``."""
     total = len(sources) + len(asset_ids)
     with _UploadBar(description, total, enabled=not args.json) as bar:
+        if told is not None:
+            bar.failures_told = told
         return await client.models.training_images.add_many(
             model_id,
             sources,
@@ -690,8 +708,8 @@ def _plain(value: object) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-def _failure_lines(result: BulkResult) -> list[str]:
-    return [f"{o.source}: {type(o.error).__name__}: {o.error}" for o in result.failed]
+def _failure_line(source: Any, error: BaseException | None) -> str:
+    return f"{source}: {type(error).__name__}: {error}"
 
 
 async def _upload(args: argparse.Namespace) -> int:
@@ -729,6 +747,7 @@ async def _upload(args: argparse.Namespace) -> int:
         )
     started = time.monotonic()
     stopped: BulkAbortedError | None = None
+    told: set[int] = set()
     async with _client(args) as client:
         journal = _journal_for(args, client.base_url)
         try:
@@ -740,6 +759,7 @@ async def _upload(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 via=args.via,
                 journal=journal,
+                told=told,
             )
         except BulkAbortedError as error:
             # Credentials refused or the API unreachable: one line, not one per image.
@@ -758,8 +778,9 @@ async def _upload(args: argparse.Namespace) -> int:
         print(f"scenario-async: {stopped}", file=sys.stderr)
         return EXIT_FAILED
     if result.failed:
-        for line in _failure_lines(result):
-            print(f"failed: {line}", file=sys.stderr)
+        for outcome in result.failed:  # those not told yet: repeats of a failed input
+            if outcome.index not in told:
+                print(f"failed: {_failure_line(outcome.source, outcome.error)}", file=sys.stderr)
         return EXIT_FAILED
     return 0
 

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from scenario_async.cli import main
-from scenario_async.testing import FakeScenario
+from scenario_async.testing import FakeScenario, make_png
 
 from .test_cli import cli, state_home  # noqa: F401 (an autouse fixture)
 
@@ -34,3 +35,19 @@ def test_a_real_training_start_is_not_marked_an_estimate(
     assert main(cli(fake_scenario, "train", "m1", "--json")) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["estimate"] is False and report["jobId"]
+
+
+def test_each_failure_is_told_once_as_it_happens(
+    tmp_path: Path, fake_scenario: FakeScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.png"
+    good.write_bytes(make_png(4, 4))
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(make_png(8, 8)[:-5])
+    code = main(cli(fake_scenario, "upload", "m1", str(bad), str(good), str(cut), "--json"))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count(f"failed: {bad}: NotAnImageError") == 1
+    assert err.count(f"failed: {cut}: TruncatedImageError") == 1
