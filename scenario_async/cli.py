@@ -888,13 +888,29 @@ async def _train_run(
         "status": str(answer.model.status) if answer.model else None,
     }
     if wait and not dry_run:
-        with _TrainingBar(enabled=not args.json) as bar:
-            model = await client.models.train.wait(
-                model_id,
-                poll_interval=poll_interval,
-                on_progress=bar,
-                project_id=args.project_id,
+        try:
+            with _TrainingBar(enabled=not args.json) as bar:
+                model = await client.models.train.wait(
+                    model_id,
+                    poll_interval=poll_interval,
+                    on_progress=bar,
+                    project_id=args.project_id,
+                )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C stops the waiting, not the run the service is paying for.
+            job = report["jobId"]
+            again = (
+                f"scenario-async jobs show {job} --wait"
+                if job
+                else f"scenario-async models show {model_id}"
             )
+            print(
+                f"stopped waiting: the training of {model_id} goes on at the service"
+                + (f" (job {job})" if job else "")
+                + f"; follow it again with: {again}",
+                file=sys.stderr,
+            )
+            raise
         report["status"] = str(model.status)
     return report
 

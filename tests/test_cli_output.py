@@ -51,3 +51,25 @@ def test_each_failure_is_told_once_as_it_happens(
     assert code == 1
     assert err.count(f"failed: {bad}: NotAnImageError") == 1
     assert err.count(f"failed: {cut}: TruncatedImageError") == 1
+
+
+def test_ctrl_c_while_waiting_for_training_says_it_goes_on_and_how_to_follow_it(
+    fake_scenario: FakeScenario,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scenario_async.resources.train import AsyncTrain
+
+    fake_scenario.add_training_image("m1")
+
+    async def interrupted(self: AsyncTrain, *args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AsyncTrain, "wait", interrupted)
+    code = main(cli(fake_scenario, "train", "m1", "--wait"))
+    err = capsys.readouterr().err
+    assert code == 130
+    job = next(r for r in fake_scenario.requests if r.method == "PUT")
+    assert job.path == "/v1/models/m1/train"
+    assert "stopped waiting: the training of m1 goes on at the service (job " in err
+    assert "follow it again with: scenario-async jobs show " in err
