@@ -169,13 +169,13 @@ def _read_part(
     offset: int,
     length: int,
     into: bytearray | None,
-    part_size: int,
+    new_size: int,
 ) -> bytearray:
     """Bytes ``offset`` to ``offset + length`` of the file, read into the start of ``into``
-    (a buffer of ``part_size`` bytes used before) or of a new one, returned, after checking
+    (a buffer used before) or of a new one of ``new_size`` bytes, returned, after checking
     the file is still the one hashed. Runs in a worker thread."""
     _check_unchanged(fd, path, expected)
-    part = bytearray(part_size) if into is None else into
+    part = bytearray(new_size) if into is None else into
     got = 0
     with memoryview(part) as view:
         while got < length:
@@ -279,16 +279,18 @@ class PartSender:
     request (they are its session's defaults), so parts go through a second transport made
     with the same settings and no headers, on a pool of its own; over a custom transport
     (``AsyncScenario(transport=...)``), which is handed every header explicitly, parts go
-    through that transport itself. ``aclose()`` (or ``async with``) closes what this object
-    opened; never the client's transport, nor a session given to the client.
+    through that transport itself; over an ``aiohttp.ClientSession`` given to the client,
+    through that session (with its own default headers, which are the caller's, not the
+    SDK's). ``aclose()`` (or ``async with``) closes what this object opened; never the
+    client's transport, nor a session given to the client.
 
     One sender can serve every file of a run (``upload_file(..., sender=...)``); without
     one, each ``upload_file`` call makes its own and closes it when it returns. A sender
     also keeps the buffers parts were read into, to read the next parts into: a buffer
     touched for the first time costs a page fault every 4 KiB, as much CPU as the read
-    itself. Every part, the last included, is read into a buffer of ``part_size`` bytes,
-    so that it keeps one per part it had in flight at once (``part_slots`` of them, for a
-    run sharing its slots), until it is closed.
+    itself. Every part of at least half ``part_size``, a shorter last part included, is read
+    into a buffer of ``part_size`` bytes, so that it keeps one per part it had in flight at
+    once (``part_slots`` of them, for a run sharing its slots), until it is closed.
     """
 
     def __init__(self, client: AsyncScenario) -> None:
@@ -316,14 +318,12 @@ class PartSender:
         idle = self._idle.get(size)
         return idle.pop() if idle else None
 
-    def give_buffer(self, buffer: bytearray, references: int) -> None:
-        """Keep ``buffer`` for another part, unless something still holds it: a buffer
-        handed to the transport is reused only once nothing but its part refers to it
-        (``references``, its reference count when its part was read, is its count again;
-        on Python 3.12+ asyncio keeps views of unsent bytes instead of copying them)."""
-        # One more than then: this call's own ``buffer``.
-        if _REFERENCES_SEEN and sys.getrefcount(buffer) <= references + 1:
-            self._idle.setdefault(len(buffer), []).append(buffer)
+    def give_buffer(self, buffer: bytearray) -> None:
+        """Keep ``buffer`` to read another part into. Only for a buffer nothing else holds
+        (see ``_held_alike``): on Python 3.12+ asyncio keeps views of the bytes it has not
+        sent yet instead of copying them, and a transport of the caller's may keep what it
+        sent."""
+        self._idle.setdefault(len(buffer), []).append(buffer)
 
     async def put(
         self,
@@ -377,6 +377,14 @@ class PartSender:
 
 #: Whether references can be counted (CPython): elsewhere no buffer is used twice.
 _REFERENCES_SEEN = hasattr(sys, "getrefcount")
+
+
+def _held_alike(buffer: bytearray, control: bytearray) -> bool:
+    """Whether ``buffer`` has no more references than ``control``, an object only the
+    caller's frame holds, held there the same way (a local variable): then nothing else
+    (no view of it in a transport) holds ``buffer``. Compared with a control rather than a
+    number, since what a call adds to a count differs between Python versions."""
+    return _REFERENCES_SEEN and sys.getrefcount(buffer) == sys.getrefcount(control)
 
 
 def _without_query(url: str) -> str:
@@ -605,6 +613,11 @@ async def _send_parts(
         try:
             offset = (number - 1) * part_size
             length = min(part_size, expected.size - offset)
+            # A part goes in a buffer of part_size bytes, used before if one is free: the
+            # last, shorter part too, as the start of one, so that there are no more such
+            # buffers than parts in flight. A part under half that size (a small file's
+            # only one) gets a buffer of its own size instead, used once.
+            new_size = part_size if 2 * length >= part_size else length
             buffer = await anyio.to_thread.run_sync(
                 _read_part,
                 fd,
@@ -613,18 +626,21 @@ async def _send_parts(
                 offset,
                 length,
                 sender.take_buffer(part_size),
-                part_size,
+                new_size,
             )
-            references = sys.getrefcount(buffer) if _REFERENCES_SEEN else 0
-            # The last part, shorter, is the start of a buffer as large as the others: no
-            # more buffers than parts in flight, all reused.
-            body = buffer if length == part_size else memoryview(buffer)[:length]
+            body = buffer if len(buffer) == length else memoryview(buffer)[:length]
             await sender.put(
                 urls[number - 1], body, part_number=number, upload_id=upload_id, path=path
             )
             del body  # its view of the buffer, if any, with it
-            # Stored: the storage host has read every byte. Kept for the next part.
-            sender.give_buffer(buffer, references)
+            if len(buffer) == part_size:
+                # Stored: kept for another part if nothing but this part holds it, once the
+                # transport's writer, done, has had its turn to let go of its last view.
+                control = bytearray()
+                if not _held_alike(buffer, control):
+                    await asyncio.sleep(0)
+                if _held_alike(buffer, control):
+                    sender.give_buffer(buffer)
             del buffer
             if on_bytes is not None:
                 on_bytes(length)

@@ -243,8 +243,9 @@ async def get_upload(request: web.Request) -> web.Response:
 
 
 async def complete_upload(request: web.Request) -> web.Response:
-    """``complete``: every part must be there and add up to ``fileSize`` (400 otherwise, and
-    the upload stays open). Then the file is validated: an image becomes an asset."""
+    """``complete``: every part must be there and add up to ``fileSize``, and every part but
+    the last must hold ``fake.storage.min_part_bytes`` (400 otherwise, and the upload stays
+    open). Then the file is validated: an image becomes an asset."""
     fake = fake_of(request)
     now = request_now()
     body = await json_body(request)
@@ -259,6 +260,11 @@ async def complete_upload(request: web.Request) -> web.Response:
     size = sum(len(part) for part in upload.parts.values())
     if size != upload.file_size:
         error(400, f"the parts hold {size} bytes; fileSize is {upload.file_size}")
+    least = fake.storage.min_part_bytes
+    small = [n for n in range(1, upload.parts_count) if len(upload.parts[n]) < least]
+    if small:
+        # S3's EntityTooSmall: every part but the last holds at least the floor.
+        error(400, f"EntityTooSmall: part {small[0]} is under the smallest part, {least} bytes")
     fake.state.start_validating(upload, now)
     fake.state.advance(now)  # at once when validation_duration is 0
     return web.json_response({"upload": upload.to_json(now)})

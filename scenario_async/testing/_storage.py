@@ -6,8 +6,10 @@ an upload answers "a list of URLs for each part of the file"): as with the usual
 part URLs, each part (the file cut into ``parts`` pieces in order, the last one shorter) is
 sent as an HTTP ``PUT`` of its raw bytes to its ``url``. That URL is on a host other than the
 API (here: a second port), carries its own signature and expiry, and takes no API
-credentials. A part sent again replaces the one before, as on S3. What the parts add up to is
-checked only when the upload is completed.
+credentials. A part sent again replaces the one before, as on S3. A part must come with its
+``Content-Length`` (S3 refuses a chunked body: 411). What the parts add up to is checked only
+when the upload is completed, and so is, if ``Storage.min_part_bytes`` is set, S3's floor on
+the size of every part but the last (``EntityTooSmall``: 5 MiB on S3, none by default).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class Storage:
 
     def __init__(self, url_ttl: float) -> None:
         self.url_ttl = url_ttl
+        #: The smallest part but the last that completing an upload accepts (S3: 5 MiB);
+        #: 0, the default, takes parts of any size. May be changed at any time.
+        self.min_part_bytes = 0
         self.base_url = ""
         self._key = secrets.token_bytes(32)
 
@@ -100,6 +105,10 @@ async def _put_part(request: web.Request) -> web.Response:
     upload = fake.state.uploads.get(request.match_info["upload_id"])
     if upload is None or upload.status(request_now()) != "pending":
         return _storage_error(404, "NoSuchUpload", "the upload is unknown or complete")
+    if request.content_length is None:
+        return _storage_error(
+            411, "MissingContentLength", "You must provide the Content-Length HTTP header."
+        )
     content = await request.read()
     upload.parts[int(request.match_info["number"])] = content
     return web.Response(status=200, headers={"ETag": f'"{hashlib.md5(content).hexdigest()}"'})
