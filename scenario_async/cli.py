@@ -245,8 +245,21 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", parents=[common], help="the whole workflow against an embedded fake API"
     )
-    demo.add_argument("--images", type=int, default=24, help="how many images to make")
-    demo.add_argument("--training-seconds", type=_seconds, default=2.0)
+    demo.add_argument(
+        "--images", type=int, default=24, help="how many images to make (default: 24)"
+    )
+    demo.add_argument(
+        "--training-seconds",
+        type=_seconds,
+        default=2.0,
+        help="how long the embedded fake trains (default: 2.0)",
+    )
+    demo.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --base-url: yes, create a model there, upload images and start a paid "
+        "training run",
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -1494,6 +1507,13 @@ async def _demo_pipeline(
 async def _demo(args: argparse.Namespace) -> int:
     if args.images < 1:
         raise CLIError("--images must be at least 1")
+    if args.base_url and not args.yes:
+        # The demo is harmless only against its own fake: elsewhere it spends money.
+        raise CLIError(
+            f"the demo runs against an embedded fake API; with --base-url it would create a "
+            f"model on {args.base_url}, upload {args.images} images and start a paid training "
+            "run there: add --yes to do that"
+        )
     started = time.monotonic()
     server: AbstractAsyncContextManager[Any] = _demo_server(args)
     async with server as fake:

@@ -428,7 +428,9 @@ def test_the_demo_pointed_at_an_api_creates_its_model_and_calls_each_step_in_ord
 ) -> None:
     fake_scenario.queue_duration = 0.05
     fake_scenario.training_duration = 0.2
-    summary = run_json(fake_scenario, capsys, "demo", "--images", "3", "--training-seconds", "0.2")
+    summary = run_json(
+        fake_scenario, capsys, "demo", "--images", "3", "--training-seconds", "0.2", "--yes"
+    )
     model = summary["model"]
     assert model not in SEEDED and summary["server"] == fake_scenario.base_url
     assert summary["training"] == "trained" and summary["download"]["status"] == "success"
@@ -457,3 +459,14 @@ def test_the_demo_pointed_at_an_api_creates_its_model_and_calls_each_step_in_ord
     trains = sent(fake_scenario, "PUT", f"{base}/train")
     assert [r.query for r in trains] == [{"dryRun": "true"}, {}]
     assert trains[1].json == {"parameters": {"maxTrainSteps": 500}}
+
+
+def test_the_demo_pointed_at_an_api_asks_for_yes_before_spending_anything(
+    fake_scenario: FakeScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(cli(fake_scenario, "demo", "--images", "3"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"it would create a model on {fake_scenario.base_url}" in err
+    assert "start a paid training run there: add --yes to do that" in err
+    assert fake_scenario.requests == []
