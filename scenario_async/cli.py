@@ -709,7 +709,13 @@ def _snake_case(label: str) -> str:
     """A table's label in snake_case, as the SDK names things (``creativeUnitsCost``, a
     key of the ``--json`` output, which keeps the API's wire names, reads
     ``creative_units_cost``); labels written as words are left as they are."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), label)
+    if not _CAMEL_KEY.fullmatch(label):  # an id, a name, words: shown as they are
+        return label
+    return re.sub(r"[A-Z]", lambda m: "_" + m[0].lower(), label)
+
+
+#: A key of a JSON report in camelCase (``creativeUnitsCost``), not an id or a name.
+_CAMEL_KEY = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+")
 
 
 def _plain(value: object) -> str:
@@ -1108,6 +1114,8 @@ def _model_rows(model: Model) -> list[tuple[str, Any]]:
         ("status", model.status),
         ("training images", _number(model.training_images_number)),
     ]
+    # Each image's id, the handle ``delete`` and ``pairs`` take, with its name.
+    rows += [(f"  {image.id}", image.name) for image in model.training_images or []]
     if model.short_description:
         rows.append(("description", model.short_description))
     rows += [

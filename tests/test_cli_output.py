@@ -73,3 +73,25 @@ def test_ctrl_c_while_waiting_for_training_says_it_goes_on_and_how_to_follow_it(
     assert job.path == "/v1/models/m1/train"
     assert "stopped waiting: the training of m1 goes on at the service (job " in err
     assert "follow it again with: scenario-async jobs show " in err
+
+
+def test_a_model_shows_each_training_image_id_with_its_name(
+    fake_scenario: FakeScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    images = [fake_scenario.add_training_image("m1", name=f"cat-{i}.png") for i in range(3)]
+    assert main(cli(fake_scenario, "models", "show", "m1")) == 0
+    out = capsys.readouterr().out
+    for image in images:
+        line = next(line for line in out.splitlines() if image.id in line)
+        assert image.name is not None and image.name in line
+    assert "training_images" not in out  # labels in words stay words
+
+
+def test_snake_case_labels_leave_ids_and_words_alone() -> None:
+    from scenario_async.cli import _snake_case
+
+    assert _snake_case("creativeUnitsCost") == "creative_units_cost"
+    assert _snake_case("modelId") == "model_id"
+    assert _snake_case("  asset_GTrL3mq4SXWyMx") == "  asset_GTrL3mq4SXWyMx"
+    assert _snake_case("training images") == "training images"
+    assert _snake_case("status") == "status"
