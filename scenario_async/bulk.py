@@ -744,7 +744,12 @@ class _Run:
             failed = _evolve(failed, sha256=job.sha256)
             del job  # the error's traceback keeps this frame: not the image's data with it
             self.finish(failed)
-            return True
+            # An answer (a 400, say) took the API's time; a timeout or a lost connection
+            # says nothing of it, and an unknown outcome hides which it was.
+            cause = exc.__cause__ if isinstance(exc, UnknownOutcomeError) else exc
+            return not isinstance(exc, UnknownOutcomeError) and not isinstance(
+                cause, APIConnectionError
+            )
 
     async def add_image(self, job: _Job) -> None:
         """One direct add, announced in the journal before it leaves. At most one add per
@@ -956,6 +961,8 @@ async def run_pool(
         try:
             timed = await send(job) is not False
         finally:
+            # The elapsed time even when throttled: the limit tells by it whether the
+            # request started before its last cut.
             took = time.monotonic() - started
             pace.release(took, throttled=throttles() != throttled_before, failed=not timed)
 
