@@ -1,15 +1,17 @@
 """The ``scenario-async`` command line: upload, train, pairs, delete, the ``models`` and
 ``jobs`` groups (``model`` is ``models show``), and demo.
 
-Progress bars and tables come from rich (imported here only, so the library itself never
-pays for it). Progress goes to stderr and results to stdout; ``--json`` prints results as
-JSON and draws nothing.
+Progress bars and tables come from rich when it is installed (``scenario-async[cli]``;
+imported here only, so the library itself never pays for it), plain lines of text when it is
+not. Progress goes to stderr and results to stdout; ``--json`` prints results as JSON and
+draws nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -402,6 +404,16 @@ def _client(args: argparse.Namespace, **overrides: Any) -> AsyncScenario:
         raise CLIError(str(exc).replace("base_url", "--base-url")) from None
 
 
+@functools.cache
+def _rich_installed() -> bool:
+    """Whether rich is there to draw (the ``cli`` extra): plain text otherwise."""
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _console() -> Console:
     from rich.console import Console
 
@@ -409,13 +421,31 @@ def _console() -> Console:
 
 
 def _out(args: argparse.Namespace, data: Any, human: Any) -> None:
-    """Print ``data`` as JSON with ``--json``; otherwise print the rich renderable ``human``."""
+    """Print ``data`` as JSON with ``--json``; otherwise print ``human``: a rich renderable,
+    a table, or a line with rich's colour markup (dropped in plain text)."""
     if args.json:
         print(json.dumps(data, indent=2, default=str))
-    else:
+    elif _rich_installed():
         from rich.console import Console
 
         Console().print(human)
+    else:
+        text = human if isinstance(human, (str, _PlainTable)) else repr(human)
+        print(re.sub(r"\[/?(?:red|green|yellow|bold)\]", "", str(text)))
+
+
+class _PlainTable:
+    """A table of labels and values as lines of text, for when rich is not installed."""
+
+    def __init__(self, title: str, rows: Sequence[tuple[str, Any]]) -> None:
+        self.title = title
+        self.rows = rows
+
+    def __str__(self) -> str:
+        width = max((len(_snake_case(key)) for key, _ in self.rows), default=0)
+        lines = [_plain(self.title)]
+        lines += [f"  {_snake_case(key):<{width}}  {_plain(value)}" for key, value in self.rows]
+        return "\n".join(lines)
 
 
 @define
@@ -579,12 +609,26 @@ def _outcome_json(result: BulkResult) -> list[dict[str, Any]]:
 
 
 class _Bar:
-    """A rich progress bar on stderr, drawn only when ``enabled`` (not with ``--json``)."""
+    """A rich progress bar on stderr, drawn only when ``enabled`` (not with ``--json``) and
+    rich is installed; without rich, ``plain`` is set and the bar writes lines instead."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+        self.enabled = enabled and _rich_installed()
+        self.plain = enabled and not _rich_installed()
         self.progress: Progress | None = None
         self.task: TaskID | None = None
+        self._said = ""
+        self._said_at = 0.0
+        self._state = ""
+
+    def say(self, line: str, *, state: str = "", every: float = 0.0) -> None:
+        """Without rich: ``line`` on stderr when it says something new, at once when its
+        ``state`` changed (a stage, a status), else at most once per ``every`` seconds."""
+        now = time.monotonic()
+        news = state != self._state or now - self._said_at >= every
+        if self.plain and line != self._said and news:
+            print(line, file=sys.stderr, flush=True)
+            self._said, self._said_at, self._state = line, now, state
 
     def _open(self, progress: Progress, description: str, **fields: Any) -> None:
         self.progress = progress
@@ -604,6 +648,7 @@ class _UploadBar(_Bar):
         self.description = description
         self.total = total
         self.sent = 0
+        self.done = 0
         #: The inputs whose failure was told as it happened.
         self.failures_told: set[int] = set()
 
@@ -652,7 +697,16 @@ class _UploadBar(_Bar):
                 self.progress.console.print(Text(line))
             else:
                 print(line, file=sys.stderr, flush=True)
+        if event.kind.startswith("item_"):
+            self.done += 1
+            self.say(
+                f"{self.description.strip()}: {self.done} of {self.total} images, "
+                f"{_human_bytes(self.sent + event.bytes)}, {event.concurrency} in flight",
+                state="done" if self.done == self.total else "",
+                every=2.0,
+            )
         if self.progress is None or self.task is None:
+            self.sent += event.bytes
             return
         if event.kind.startswith("item_"):
             self.sent += event.bytes
@@ -693,6 +747,8 @@ async def _run_upload(
 
 
 def _summary_table(title: str, rows: Sequence[tuple[str, Any]]) -> Any:
+    if not _rich_installed():
+        return _PlainTable(title, rows)
     from rich.table import Table
     from rich.text import Text
 
@@ -870,14 +926,15 @@ class _TrainingBar(_Bar):
         return self
 
     def __call__(self, model: Model) -> None:
-        if self.progress is None or self.task is None:
-            return
         tp = model.training_progress
         done = 1.0 if model.status == "trained" else (tp.progress or 0.0) if tp else 0.0
         remaining = ""
         if tp is not None and tp.remaining_time_ms and model.status != "trained":
             remaining = f"~{tp.remaining_time_ms / 1000:.0f} s left"
         stage = str(model.status) if tp is None or model.status != "training" else str(tp.stage)
+        self.say(f"training: {_plain(stage)} {_percent(done)}", state=stage, every=5.0)
+        if self.progress is None or self.task is None:
+            return
         self.progress.update(self.task, completed=done, stage=stage, remaining=remaining)
 
 
@@ -1314,9 +1371,11 @@ class _JobBar(_Bar):
         return self
 
     def __call__(self, job: Job) -> None:
+        done = 1.0 if job.status == "success" else job.progress or 0.0
+        line = f"{self.description.strip()}: {_plain(job.status)} {_percent(done)}"
+        self.say(line, state=str(job.status), every=5.0)
         if self.progress is None or self.task is None:
             return
-        done = 1.0 if job.status == "success" else job.progress or 0.0
         self.progress.update(self.task, completed=done, status=_plain(job.status))
 
 
