@@ -278,19 +278,84 @@ def cpu_ratio(results: dict[str, dict[str, Any]], variant: str, baseline: str) -
     return value
 
 
-def main() -> None:
+#: The scenarios that live in modules of their own (``bench/<name>.py``, each with
+#: ``run(quick, scratch, repeats) -> (figures, checks)``), in the order they run.
+MODULE_SCENARIOS = ["stall", "auto", "uploads", "scale"]
+#: What runs without ``--only``. A module scenario is in when its full run took under about
+#: 2 minutes (2026-11-22, 2 cores): stall 1 min 30 s (3 min 27 s with another benchmark
+#: running beside it), auto 1 min 46 s, uploads 1 min 37 s, scale 1 min 27 s (without
+#: ``--diagnose``, which adds about 9 minutes).
+DEFAULT = [
+    *["small", "large", "memory", "sync", "import", "instructions"],
+    *MODULE_SCENARIOS,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--only",
         action="append",
-        choices=["small", "large", "memory", "sync", "import", "curve", "instructions"],
+        choices=[
+            *["small", "large", "memory", "sync", "import", "curve", "instructions"],
+            *MODULE_SCENARIOS,
+        ],
+        help="run only this scenario (repeatable). Without it: "
+        + ", ".join(DEFAULT)
+        + " (stall, auto, uploads and scale are in since each took under 2 minutes in full "
+        "mode: 1.5, 1.8, 1.6 and 1.5 minutes). Only with --only: curve (or --plot)",
     )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--plot", type=Path, help="plot throughput against concurrency (PNG)")
-    args = parser.parse_args()
-    only = set(args.only or ["small", "large", "memory", "sync", "import", "instructions"])
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="scale: also run it under tracemalloc and cProfile, and print where its memory "
+        "and its resume's time go",
+    )
+    return parser
+
+
+def run_module_scenario(
+    name: str,
+    args: argparse.Namespace,
+    scratch: Path,
+    report: dict[str, Any],
+    checks: list[tuple[str, float, str, bool]],
+) -> None:
+    """Run ``bench.<name>``: its figures go to ``report[name]``, its checks to ``checks``. A
+    module that is missing or fails fails this scenario alone, with a failed check saying so."""
+    import importlib
+    import traceback
+
+    try:
+        module = importlib.import_module(f"bench.{name}")
+    except ImportError as exc:
+        missing = isinstance(exc, ModuleNotFoundError) and exc.name == f"bench.{name}"
+        why = f"bench/{name}.py does not exist" if missing else f"it cannot be imported: {exc!r}"
+        print(f"\n## {name}: not run, {why}", flush=True)
+        checks.append((f"{name}: scenario ran ({why})", float("nan"), "runs", False))
+        return
+    options = {"diagnose": True} if name == "scale" and args.diagnose else {}
+    try:
+        figures, more = module.run(args.quick, scratch, args.repeats, **options)
+    except Exception as exc:
+        traceback.print_exc()
+        last = (str(exc).strip().splitlines() or [""])[-1][:300]
+        print(f"\n## {name}: failed (traceback above): {type(exc).__name__}: {last}", flush=True)
+        checks.append(
+            (f"{name}: scenario ran (failed: {type(exc).__name__})", float("nan"), "runs", False)
+        )
+        return
+    report[name] = figures
+    checks.extend(more)
+
+
+def main() -> None:
+    args = build_parser().parse_args()
+    only = set(args.only or DEFAULT)
     if args.plot:
         only.add("curve")
     quick = args.quick
@@ -390,6 +455,9 @@ def main() -> None:
             report["curve"] = curve(args, quick)
         if "instructions" in only:
             report["instructions"] = instruction_counts(quick)
+        for name in MODULE_SCENARIOS:
+            if name in only:
+                run_module_scenario(name, args, Path(scratch), report, checks)
 
     print("\n## targets")
     for name, value, target, ok in checks:

@@ -787,7 +787,10 @@ class _Run:
         image = answer.training_image
         self.claim(image.id)
         self.journal.record_landed(job.sha256, job.name, image.id or "")
-        outcome = Outcome(job.index, job.source, "sent", image, name=job.name, sha256=job.sha256)
+        # What identifies the image, not the whole answer: its signed download URL expires
+        # anyway, and 100,000 of them would be most of a run's memory.
+        kept = TrainingImage(id=image.id, name=image.name, created_at=image.created_at)
+        outcome = Outcome(job.index, job.source, "sent", kept, name=job.name, sha256=job.sha256)
         self.finish(outcome, sent=_image_size(job.parts))
 
     async def upload_asset(self, job: _Job) -> None:
@@ -966,8 +969,10 @@ async def run_pool(
             took = time.monotonic() - started
             pace.release(took, throttled=throttles() != throttled_before, failed=not timed)
 
+    settled_in_a_row = 0
+
     async def offer(item: Any) -> None:
-        nonlocal count
+        nonlocal count, settled_in_a_row
         index, count = count, count + 1
         if left_out(index, item):
             return
@@ -978,7 +983,13 @@ async def run_pool(
         del item
         took = time.perf_counter() - started
         if job is None:
+            settled_in_a_row += 1
+            if settled_in_a_row % _SETTLED_BEFORE_A_TURN == 0:
+                # A resumed run settles thousands of items without a request: let the
+                # queued ones leave meanwhile (and the rest of the program run).
+                await asyncio.sleep(0)
             return
+        settled_in_a_row = 0
         if isinstance(pace, AdaptiveLimit):
             await pace.acquire()
             assert group is not None
@@ -1186,6 +1197,9 @@ _AUTO_PART_SLOTS = 8
 _AUTO_START = 4
 #: Seconds a request may take when the client sets no total timeout.
 _DEFAULT_PATIENCE = 60.0
+#: Items settled without a request (already there, duplicates) after which the producer
+#: lets the other tasks run: about 2 ms of settling.
+_SETTLED_BEFORE_A_TURN = 64
 #: Seconds of reading and encoding after which the producer yields to the event loop.
 _LONG_PREPARE = 0.0001
 #: Images larger than this (bytes) are read, hashed and encoded in a worker thread: about

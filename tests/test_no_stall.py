@@ -173,3 +173,60 @@ async def test_progress_reports_the_image_bytes_not_the_base64_bytes(
     await client.models.training_images.add_many("m", [path, data_url], on_progress=events.append)
     done = sorted(e.bytes for e in events if e.kind == "item_done")
     assert done == [len(content), len(content)]
+
+
+async def test_a_resumed_run_sends_a_new_image_while_it_still_settles_old_ones(
+    tmp_path: Path, fake: FakeScenario, client: AsyncScenario
+) -> None:
+    """Settling items an earlier run stored needs no request and no wait: a producer that
+    never let the loop run would settle every one of them before the first new image left."""
+    from scenario_async.testing import make_png
+
+    old = [
+        Image.from_bytes(make_png(2, 2, (i % 256, i // 256, 1)), name=f"o{i}.png")
+        for i in range(1500)
+    ]
+    journal = tmp_path / "run.journal"
+    await client.models.training_images.add_many("m", old, journal=journal, concurrency=16)
+    new = Image.from_bytes(make_png(3, 3, (9, 9, 9)), name="new.png")
+    adds_before = sum(1 for r in fake.requests if r.method == "POST")
+    sent_by_then: list[bool] = []
+
+    def on_progress(event: Any) -> None:
+        if event.kind == "item_skipped":
+            sent_by_then.append(sum(1 for r in fake.requests if r.method == "POST") > adds_before)
+
+    result = await client.models.training_images.add_many(
+        "m", [*old[:10], new, *old[10:]], journal=journal, on_progress=on_progress
+    )
+
+    assert result[10].status == "sent" and result.counts()["already_there"] == 1500
+    assert sent_by_then[-1] and sent_by_then.count(False) < 1000
+
+
+async def test_a_streamed_body_lets_other_tasks_run_between_its_chunks() -> None:
+    """aiohttp waits between writes only when the socket is full: the body's stream itself
+    gives the loop a turn after each 256 KiB chunk."""
+    import asyncio
+
+    from scenario_async._transport import _streamed
+
+    turns = 0
+    done = False
+
+    async def other_task() -> None:
+        nonlocal turns
+        while not done:
+            turns += 1
+            await asyncio.sleep(0)
+
+    body = (b"a" * 2**20, b"b" * 2**20)
+    stream, headers = _streamed(body, {})
+    task = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    started = turns
+    received = [bytes(chunk) async for chunk in stream]
+    done = True
+    await task
+    assert b"".join(received) == b"".join(body) and headers["Content-Length"] == str(2**21)
+    assert turns - started >= len(received) - 1  # a turn after (nearly) every chunk
