@@ -49,9 +49,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Run every Python example of README.md and docs/ against the embedded fake API."""
-    session.install("-e", ".[test]")
-    session.run("pytest", "tests/test_docs.py", *session.posargs)
+    """Run every Python example of README.md and docs/ against the embedded fake API, then
+    build the site (docs/conf.py) into docs/_build/html, every warning an error."""
+    session.install("-e", ".[test,docs]")
+    session.run("pytest", "tests/test_docs.py", "tests/test_docs_site.py", *session.posargs)
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-E", "-b", "html", "docs", "docs/_build/html"
+    )
 
 
 @nox.session

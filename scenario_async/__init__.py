@@ -26,6 +26,7 @@ from ._errors import (
     TrainingCanceledError,
     TrainingError,
     TrainingFailedError,
+    TrainingNotStartedError,
     TrainingTimeoutError,
     UnknownOutcomeError,
     UnprocessableEntityError,
@@ -38,6 +39,7 @@ from ._multipart import (
     UploadTimeoutError,
 )
 from ._options import RequestOptions, Timeout, UnknownOutcome
+from ._raw import APIResponse, AsyncAPIResponse
 from ._version import __version__
 from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
 from .images import (
@@ -57,10 +59,12 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAPIResponse",
     "AsyncScenario",
     "AuthenticationError",
     "BadRequestError",
@@ -89,6 +93,7 @@ __all__ = [
     "TrainingCanceledError",
     "TrainingError",
     "TrainingFailedError",
+    "TrainingNotStartedError",
     "TrainingParameters",
     "TrainingTimeoutError",
     "TruncatedImageError",

@@ -31,18 +31,26 @@ from ._errors import (
 )
 from ._logging import logger, setup_logging_from_env
 from ._options import LandingCheck, RequestOptions, Timeout, UnknownOutcome
+from ._raw import RawResource, Recorder, raw_of
 from ._redact import Redactor
 from ._transport import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport, Transport
 from ._version import __version__
-from .resources.assets import AsyncAssets
-from .resources.jobs import AsyncJobs
-from .resources.models import AsyncModels
-from .resources.uploads import AsyncUploads
+from .resources.assets import AsyncAssets, AsyncAssetsWithRawResponse
+from .resources.jobs import AsyncJobs, AsyncJobsWithRawResponse
+from .resources.models import AsyncModels, AsyncModelsWithRawResponse
+from .resources.uploads import AsyncUploads, AsyncUploadsWithRawResponse
 
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncScenario", "RequestOptions", "Timeout", "UnknownOutcome"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AsyncScenario",
+    "AsyncScenarioWithRawResponse",
+    "RequestOptions",
+    "Timeout",
+    "UnknownOutcome",
+]
 
 T = TypeVar("T")
 
@@ -114,6 +122,9 @@ class AsyncScenario:
     jobs: AsyncJobs
     assets: AsyncAssets
     uploads: AsyncUploads
+    #: Where a ``with_raw_response`` call's copy of the client records the answer it
+    #: accepts; None on every client a user holds.
+    _recorder: Recorder | None = None
 
     def __init__(
         self,
@@ -235,6 +246,22 @@ class AsyncScenario:
 
     def __repr__(self) -> str:
         return f"AsyncScenario(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    @property
+    def with_raw_response(self) -> AsyncScenarioWithRawResponse:
+        """Every resource's ``with_raw_response``, as in the published client:
+        ``await client.with_raw_response.models.retrieve("m")`` is
+        ``await client.models.with_raw_response.retrieve("m")``."""
+        return AsyncScenarioWithRawResponse(self)
+
+    def _recording(self, recorder: Recorder) -> AsyncScenario:
+        """A copy for one ``with_raw_response`` call: the same settings and pool, and its
+        requests record their accepted answer to ``recorder``."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._recorder = recorder
+        clone._init_resources()
+        return clone
 
     def with_options(
         self,
@@ -387,6 +414,8 @@ class AsyncScenario:
                         if check is None or check.credible(result):
                             if on_headers is not None:
                                 on_headers(answer.headers)
+                            if self._recorder is not None:  # a with_raw_response call
+                                self._recorder.record(answer, method, request.url, attempt)
                             return result
                         error, retryable = _not_credible(method, request.url), False
                 else:
@@ -405,6 +434,8 @@ class AsyncScenario:
             if reconcile is not None:
                 if maybe_done and _met_consequence(error):
                     logger.info("checking whether an earlier %s %s took effect", method, path)
+                    if self._recorder is not None:  # what settles the call, unless a read does
+                        self._recorder.record(answer, method, request.url, attempt)
                     return await reconcile(error, first_sent)
                 maybe_done = maybe_done or may_have_acted(error)
             if check is not None and not retryable and may_have_acted(error):
@@ -422,6 +453,16 @@ class AsyncScenario:
             else:
                 await asyncio.sleep(delay)
             attempt += 1
+
+
+class AsyncScenarioWithRawResponse(RawResource):
+    """``client.with_raw_response``: ``.models``, ``.jobs``, ``.assets``, ``.uploads`` are
+    those resources' ``with_raw_response``."""
+
+    models = raw_of(AsyncModelsWithRawResponse)
+    jobs = raw_of(AsyncJobsWithRawResponse)
+    assets = raw_of(AsyncAssetsWithRawResponse)
+    uploads = raw_of(AsyncUploadsWithRawResponse)
 
 
 def _not_credible(method: str, url: str) -> APIResponseValidationError:

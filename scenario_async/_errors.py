@@ -199,6 +199,12 @@ class TrainingCanceledError(TrainingError):
     """The model's status became ``training-canceled``."""
 
 
+class TrainingNotStartedError(TrainingError):
+    """``train.wait`` found a model with no training run to wait for (status ``new``):
+    it was never triggered, or its trigger did not take. Raised at the first look, instead
+    of polling until the timeout."""
+
+
 class TrainingTimeoutError(TrainingError, TimeoutError):
     """``train.wait`` gave up before the run ended; the run itself goes on."""
 

@@ -3,7 +3,8 @@
 Each client runs one asyncio event loop in a daemon thread, started by its first call and
 stopped by ``close()``. A sync method hands its async twin's coroutine to that loop and
 waits: the same code, retries and errors. Each method is one ``blocking(...)`` line that
-keeps the async method's signature for type checkers, ``help()`` and IDEs.
+keeps the async method's signature for type checkers, ``help()`` and IDEs; each
+``with_raw_response`` method is one ``blocking_raw(...)`` line of its async raw twin.
 """
 
 from __future__ import annotations
@@ -19,14 +20,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Gener
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._client import AsyncScenario
+from ._raw import APIResponse, AsyncAPIResponse
 from .resources import (
     AsyncAssets,
+    AsyncAssetsWithRawResponse,
     AsyncJobs,
+    AsyncJobsWithRawResponse,
     AsyncModels,
+    AsyncModelsWithRawResponse,
     AsyncScores,
+    AsyncScoresWithRawResponse,
     AsyncTrain,
     AsyncTrainingImages,
+    AsyncTrainingImagesWithRawResponse,
+    AsyncTrainWithRawResponse,
     AsyncUploads,
+    AsyncUploadsWithRawResponse,
 )
 
 __all__ = ["Scenario"]
@@ -171,6 +180,25 @@ def blocking(
     return call
 
 
+def blocking_raw(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, AsyncAPIResponse[R]]],
+) -> Callable[Concatenate[SyncResource, P], APIResponse[R]]:
+    """The sync method that runs the async ``with_raw_response`` method of the same name and
+    answers its ``APIResponse`` (whose ``parse()`` is not awaited)."""
+
+    @_like(method)
+    def call(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> APIResponse[R]:
+        bound: Callable[P, Coroutine[Any, Any, AsyncAPIResponse[R]]] = getattr(
+            self._async, method.__name__
+        )
+        return self._runner.call(lambda: bound(*args, **kwargs))._sync()
+
+    signature: inspect.Signature = call.__signature__  # type: ignore[attr-defined]
+    returns = str(signature.return_annotation).replace("AsyncAPIResponse", "APIResponse", 1)
+    call.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
+    return call
+
+
 def blocking_iter(
     method: Callable[Concatenate[Any, P], AsyncIterator[T]],
 ) -> Callable[Concatenate[SyncResource, P], Generator[T, None, None]]:
@@ -216,12 +244,25 @@ class nested(Generic[S]):
         return resource
 
 
+class TrainingImagesWithRawResponse(SyncResource):
+    add = blocking_raw(AsyncTrainingImagesWithRawResponse.add)
+    replace = blocking_raw(AsyncTrainingImagesWithRawResponse.replace)
+    replace_pairs = blocking_raw(AsyncTrainingImagesWithRawResponse.replace_pairs)
+    delete = blocking_raw(AsyncTrainingImagesWithRawResponse.delete)
+
+
 class TrainingImages(SyncResource):
     add = blocking(AsyncTrainingImages.add)
     replace = blocking(AsyncTrainingImages.replace)
     replace_pairs = blocking(AsyncTrainingImages.replace_pairs)
     delete = blocking(AsyncTrainingImages.delete)
     add_many = blocking(AsyncTrainingImages.add_many)
+    with_raw_response = nested(TrainingImagesWithRawResponse)
+
+
+class TrainWithRawResponse(SyncResource):
+    trigger = blocking_raw(AsyncTrainWithRawResponse.trigger)
+    action = blocking_raw(AsyncTrainWithRawResponse.action)
 
 
 class Train(SyncResource):
@@ -229,10 +270,31 @@ class Train(SyncResource):
     action = blocking(AsyncTrain.action)
     wait = blocking(AsyncTrain.wait)
     trigger_and_wait = blocking(AsyncTrain.trigger_and_wait)
+    with_raw_response = nested(TrainWithRawResponse)
+
+
+class ScoresWithRawResponse(SyncResource):
+    retrieve_training_dataset = blocking_raw(AsyncScoresWithRawResponse.retrieve_training_dataset)
 
 
 class Scores(SyncResource):
     retrieve_training_dataset = blocking(AsyncScores.retrieve_training_dataset)
+    with_raw_response = nested(ScoresWithRawResponse)
+
+
+class ModelsWithRawResponse(SyncResource):
+    create = blocking_raw(AsyncModelsWithRawResponse.create)
+    list = blocking_raw(AsyncModelsWithRawResponse.list)
+    retrieve = blocking_raw(AsyncModelsWithRawResponse.retrieve)
+    update = blocking_raw(AsyncModelsWithRawResponse.update)
+    delete = blocking_raw(AsyncModelsWithRawResponse.delete)
+    delete_images = blocking_raw(AsyncModelsWithRawResponse.delete_images)
+    restore = blocking_raw(AsyncModelsWithRawResponse.restore)
+    copy = blocking_raw(AsyncModelsWithRawResponse.copy)
+    download = blocking_raw(AsyncModelsWithRawResponse.download)
+    training_images = nested(TrainingImagesWithRawResponse)
+    train = nested(TrainWithRawResponse)
+    scores = nested(ScoresWithRawResponse)
 
 
 class Models(SyncResource):
@@ -249,6 +311,13 @@ class Models(SyncResource):
     training_images = nested(TrainingImages)
     train = nested(Train)
     scores = nested(Scores)
+    with_raw_response = nested(ModelsWithRawResponse)
+
+
+class JobsWithRawResponse(SyncResource):
+    list = blocking_raw(AsyncJobsWithRawResponse.list)
+    retrieve = blocking_raw(AsyncJobsWithRawResponse.retrieve)
+    trigger_action = blocking_raw(AsyncJobsWithRawResponse.trigger_action)
 
 
 class Jobs(SyncResource):
@@ -256,17 +325,40 @@ class Jobs(SyncResource):
     list_pages = blocking_iter(AsyncJobs.list_pages)
     retrieve = blocking(AsyncJobs.retrieve)
     trigger_action = blocking(AsyncJobs.trigger_action)
+    with_raw_response = nested(JobsWithRawResponse)
+
+
+class AssetsWithRawResponse(SyncResource):
+    upload = blocking_raw(AsyncAssetsWithRawResponse.upload)
+    retrieve = blocking_raw(AsyncAssetsWithRawResponse.retrieve)
 
 
 class Assets(SyncResource):
     upload = blocking(AsyncAssets.upload)
     retrieve = blocking(AsyncAssets.retrieve)
+    with_raw_response = nested(AssetsWithRawResponse)
+
+
+class UploadsWithRawResponse(SyncResource):
+    create = blocking_raw(AsyncUploadsWithRawResponse.create)
+    retrieve = blocking_raw(AsyncUploadsWithRawResponse.retrieve)
+    trigger_action = blocking_raw(AsyncUploadsWithRawResponse.trigger_action)
 
 
 class Uploads(SyncResource):
     create = blocking(AsyncUploads.create)
     retrieve = blocking(AsyncUploads.retrieve)
     trigger_action = blocking(AsyncUploads.trigger_action)
+    with_raw_response = nested(UploadsWithRawResponse)
+
+
+class ScenarioWithRawResponse(SyncResource):
+    """``Scenario.with_raw_response``: every resource's ``with_raw_response``."""
+
+    models = nested(ModelsWithRawResponse)
+    jobs = nested(JobsWithRawResponse)
+    assets = nested(AssetsWithRawResponse)
+    uploads = nested(UploadsWithRawResponse)
 
 
 def _options_of(
@@ -290,6 +382,7 @@ class Scenario(SyncResource):
     jobs = nested(Jobs)
     assets = nested(Assets)
     uploads = nested(Uploads)
+    with_raw_response = nested(ScenarioWithRawResponse)
     _async: AsyncScenario
     _origin: Scenario | None = None  # keeps the client whose loop a copy shares alive
 

@@ -33,7 +33,7 @@ from scenario_async.bulk import (
     ProgressCallbackError,
     ProgressEvent,
 )
-from scenario_async.journal import JournalBusyError
+from scenario_async.journal import JournalBusyError, NotAJournalError
 from scenario_async.testing import FakeScenario, FaultPlan, make_png
 from scenario_async.testing._faults import Fault
 
@@ -900,7 +900,7 @@ def _not_utf8(tmp_path: Path) -> Path:
         (_missing_folder, FileNotFoundError),
         (_fifo, OSError),
         (_read_only, PermissionError),
-        (_not_utf8, UnicodeDecodeError),
+        (_not_utf8, NotAJournalError),
     ],
     ids=["directory", "under-a-file", "missing-folder", "fifo", "read-only", "not-utf8"],
 )

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from .._options import Timeout
+from .._raw import RawResource, raw
 from .._validate import check_bool, check_data_url, check_id, check_ids
 from .._wire import path_segment
 from ..types.assets import AssetRetrieveResponse, AssetUploadResponse
 from ._base import AsyncResource, options, query
 
-__all__ = ["AsyncAssets"]
+__all__ = ["AsyncAssets", "AsyncAssetsWithRawResponse"]
 
 _RAW_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 class AsyncAssets(AsyncResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncAssetsWithRawResponse:
+        """These calls, each answering its ``AsyncAPIResponse`` (status, headers, result)."""
+        return AsyncAssetsWithRawResponse(self)
+
     async def upload(
         self,
         *,
@@ -96,6 +103,11 @@ class AsyncAssets(AsyncResource):
             query=params,
         )
         return result
+
+
+class AsyncAssetsWithRawResponse(RawResource):
+    upload = raw(AsyncAssets.upload)
+    retrieve = raw(AsyncAssets.retrieve)
 
 
 def _image(name: str, value: Any) -> str:

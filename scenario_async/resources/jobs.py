@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any, Literal
 
 from .._options import RequestOptions, Timeout
+from .._raw import RawResource, first_page, raw
 from .._validate import (
     check_bool,
     check_choice,
@@ -26,7 +28,7 @@ from ..types.jobs import (
 from ._base import AsyncResource, options, query
 from ._pages import items, pages
 
-__all__ = ["AsyncJobs"]
+__all__ = ["AsyncJobs", "AsyncJobsWithRawResponse"]
 
 _STATUSES = tuple(s.value for s in JobStatus)
 _TYPES = tuple(t.value for t in JobType)
@@ -36,6 +38,11 @@ MAX_JOBS_PAGE = 100
 
 
 class AsyncJobs(AsyncResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncJobsWithRawResponse:
+        """These calls, each answering its ``AsyncAPIResponse`` (status, headers, result)."""
+        return AsyncJobsWithRawResponse(self)
+
     def list(
         self,
         *,
@@ -153,3 +160,12 @@ class AsyncJobs(AsyncResource):
             body={"action": check_choice("action", action, _ACTIONS)},
         )
         return result
+
+
+class AsyncJobsWithRawResponse(RawResource):
+    """``jobs.with_raw_response``. Its ``list`` is one request: the first page (or the one at
+    ``pagination_token``), whose ``parse()`` is a ``JobListPage``, as ``list_pages`` gives it."""
+
+    list = first_page(AsyncJobs.list, AsyncJobs.list_pages)
+    retrieve = raw(AsyncJobs.retrieve)
+    trigger_action = raw(AsyncJobs.trigger_action)

@@ -4,11 +4,13 @@ training images, training and dataset score live below them."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._convert import camel_case
 from .._errors import APIStatusError
 from .._options import RequestOptions, Timeout
+from .._raw import RawResource, first_page, raw, raw_of
 from .._validate import (
     check_bool,
     check_choice,
@@ -37,13 +39,18 @@ from ..types.scores import ScoreRetrieveTrainingDatasetResponse
 from ..types.train import CostEstimate
 from ._base import AsyncResource, options, query
 from ._pages import items, pages
-from .train import AsyncTrain, parameters_to_wire
-from .training_images import AsyncTrainingImages
+from .train import AsyncTrain, AsyncTrainWithRawResponse, parameters_to_wire
+from .training_images import AsyncTrainingImages, AsyncTrainingImagesWithRawResponse
 
 if TYPE_CHECKING:
     from .._client import AsyncScenario
 
-__all__ = ["AsyncModels", "AsyncScores"]
+__all__ = [
+    "AsyncModels",
+    "AsyncModelsWithRawResponse",
+    "AsyncScores",
+    "AsyncScoresWithRawResponse",
+]
 
 _MODEL_TYPES = tuple(t.value for t in ModelType)
 _STATUSES = ("new", "training", "trained", "failed", "deleted")  # what the list can filter by
@@ -57,6 +64,11 @@ Concept = Mapping[str, Any]
 
 
 class AsyncScores(AsyncResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncScoresWithRawResponse:
+        """These calls, each answering its ``AsyncAPIResponse`` (status, headers, result)."""
+        return AsyncScoresWithRawResponse(self)
+
     async def retrieve_training_dataset(
         self,
         model_id: str,
@@ -86,6 +98,11 @@ class AsyncModels(AsyncResource):
         self.training_images = AsyncTrainingImages(client)
         self.train = AsyncTrain(client)
         self.scores = AsyncScores(client)
+
+    @cached_property
+    def with_raw_response(self) -> AsyncModelsWithRawResponse:
+        """These calls, each answering its ``AsyncAPIResponse`` (status, headers, result)."""
+        return AsyncModelsWithRawResponse(self)
 
     async def create(
         self,
@@ -464,6 +481,29 @@ class AsyncModels(AsyncResource):
             idempotent=dry_run is not None,  # a dry run starts nothing
         )
         return result
+
+
+class AsyncScoresWithRawResponse(RawResource):
+    retrieve_training_dataset = raw(AsyncScores.retrieve_training_dataset)
+
+
+class AsyncModelsWithRawResponse(RawResource):
+    """``models.with_raw_response``. Its ``list`` is one request: the first page (or the one
+    at ``pagination_token``), whose ``parse()`` is a ``ModelListPage``, as ``list_pages``
+    gives it; ``next_pagination_token`` reads on."""
+
+    create = raw(AsyncModels.create)
+    list = first_page(AsyncModels.list, AsyncModels.list_pages)
+    retrieve = raw(AsyncModels.retrieve)
+    update = raw(AsyncModels.update)
+    delete = raw(AsyncModels.delete)
+    delete_images = raw(AsyncModels.delete_images)
+    restore = raw(AsyncModels.restore)
+    copy = raw(AsyncModels.copy)
+    download = raw(AsyncModels.download)
+    training_images = raw_of(AsyncTrainingImagesWithRawResponse)
+    train = raw_of(AsyncTrainWithRawResponse)
+    scores = raw_of(AsyncScoresWithRawResponse)
 
 
 async def _gone(error: APIStatusError, started: float) -> None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import Any, Literal
 
 import anyio
 
 from .._convert import unstructure, wire_names
-from .._errors import TrainingCanceledError, TrainingFailedError, TrainingTimeoutError
+from .._errors import (
+    TrainingCanceledError,
+    TrainingFailedError,
+    TrainingNotStartedError,
+    TrainingTimeoutError,
+)
 from .._options import Timeout
+from .._raw import RawResource, raw
 from .._validate import check_choice, check_dry_run, check_id
 from .._wire import path_segment
 from ..types.models import Model, ModelRetrieveResponse, ModelStatus
@@ -18,13 +25,18 @@ from ..types.train import TrainResponse
 from . import _reconcile
 from ._base import AsyncResource, options, query
 
-__all__ = ["AsyncTrain", "parameters_to_wire"]
+__all__ = ["AsyncTrain", "AsyncTrainWithRawResponse", "parameters_to_wire"]
 
 _PARAMETER_WIRE = wire_names(TrainingParameters)
 _ACTIONS = ("cancel",)
 
 
 class AsyncTrain(AsyncResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncTrainWithRawResponse:
+        """These calls, each answering its ``AsyncAPIResponse`` (status, headers, result)."""
+        return AsyncTrainWithRawResponse(self)
+
     async def trigger(
         self,
         model_id: str,
@@ -123,22 +135,38 @@ class AsyncTrain(AsyncResource):
         ``on_progress`` gets the model after each poll (``model.training_progress`` has the
         stage, progress and remaining time). Raises TrainingFailedError,
         TrainingCanceledError, or TrainingTimeoutError after ``timeout`` seconds (``None``
-        waits for ever); the run itself is not touched.
+        waits for ever); the run itself is not touched. A model that was never triggered
+        (status ``new``) raises TrainingNotStartedError at once.
         """
         check_id("model_id", model_id)
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)):
-            raise TypeError("poll_interval must be a number of seconds")
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be > 0, got {poll_interval}")
-        if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
-            raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
-        deadline = None if timeout is None else anyio.current_time() + timeout
+        _check_wait(poll_interval, timeout)
+        return await self._wait(model_id, poll_interval, timeout, on_progress, project_id, 0.0)
+
+    async def _wait(
+        self,
+        model_id: str,
+        poll_interval: float,
+        timeout: float | None,
+        on_progress: Callable[[Model], None] | None,
+        project_id: str | None,
+        new_for: float,
+    ) -> Model:
+        """``wait``, taking a model still ``new`` for one whose run has not shown yet for
+        ``new_for`` seconds (just after a trigger, a read may not see it yet)."""
+        started = anyio.current_time()
+        deadline = None if timeout is None else started + timeout
         while True:
             model = (await self._client.models.retrieve(model_id, project_id=project_id)).model
             if on_progress is not None:
                 on_progress(model)
             if model.status == ModelStatus.TRAINED:
                 return model
+            if model.status == ModelStatus.NEW and anyio.current_time() - started >= new_for:
+                raise TrainingNotStartedError(
+                    f"model {model_id} has no training run to wait for (its status is new): "
+                    "start one with train.trigger",
+                    model=model,
+                )
             if model.status == ModelStatus.FAILED:
                 raise TrainingFailedError(f"training of model {model_id} failed", model=model)
             if model.status == ModelStatus.TRAINING_CANCELED:
@@ -166,15 +194,36 @@ class AsyncTrain(AsyncResource):
         on_progress: Callable[[Model], None] | None = None,
         project_id: str | None = None,
     ) -> Model:
-        """``trigger`` then ``wait``: start training and return the trained model."""
+        """``trigger`` then ``wait``: start training and return the trained model. Every
+        argument is checked before the trigger, so that no run is paid for in vain."""
+        check_id("model_id", model_id)
+        _check_wait(poll_interval, timeout)
         await self.trigger(model_id, parameters=parameters, project_id=project_id)
-        return await self.wait(
-            model_id,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_progress=on_progress,
-            project_id=project_id,
+        return await self._wait(
+            model_id, poll_interval, timeout, on_progress, project_id, _NEW_AFTER_TRIGGER
         )
+
+
+class AsyncTrainWithRawResponse(RawResource):
+    """``train.with_raw_response``; no ``wait`` or ``trigger_and_wait``, which poll."""
+
+    trigger = raw(AsyncTrain.trigger)
+    action = raw(AsyncTrain.action)
+
+
+#: Seconds a model may still read ``new`` just after its trigger was answered.
+_NEW_AFTER_TRIGGER = 30.0
+
+
+def _check_wait(poll_interval: Any, timeout: Any) -> None:
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)):
+        raise TypeError("poll_interval must be a number of seconds")
+    if not poll_interval > 0:  # NaN included
+        raise ValueError(f"poll_interval must be > 0, got {poll_interval}")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
 
 
 def parameters_to_wire(parameters: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .. import bulk
@@ -15,6 +16,7 @@ from .._errors import (
     UnknownOutcomeError,
 )
 from .._options import LandingCheck, RequestOptions, Timeout
+from .._raw import RawResource, raw
 from .._validate import check_id, image_body
 from .._wire import path_segment
 from ..journal import stored_name
@@ -32,12 +34,17 @@ from ._base import NO_OPTIONS, AsyncResource, options, query, read_for_check
 if TYPE_CHECKING:
     from .._client import AsyncScenario
 
-__all__ = ["AsyncTrainingImages", "post_image", "read_model"]
+__all__ = ["AsyncTrainingImages", "AsyncTrainingImagesWithRawResponse", "post_image", "read_model"]
 
 _PAIR_WIRE = wire_names(Pair)
 
 
 class AsyncTrainingImages(AsyncResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncTrainingImagesWithRawResponse:
+        """These calls, each answering its ``AsyncAPIResponse`` (status, headers, result)."""
+        return AsyncTrainingImagesWithRawResponse(self)
+
     async def add(
         self,
         model_id: str,
@@ -180,6 +187,15 @@ class AsyncTrainingImages(AsyncResource):
 
     #: Many images at once; written in scenario_async/bulk.py on top of the calls above.
     add_many = bulk.add_many
+
+
+class AsyncTrainingImagesWithRawResponse(RawResource):
+    """``training_images.with_raw_response``; no ``add_many``, which sends many requests."""
+
+    add = raw(AsyncTrainingImages.add)
+    replace = raw(AsyncTrainingImages.replace)
+    replace_pairs = raw(AsyncTrainingImages.replace_pairs)
+    delete = raw(AsyncTrainingImages.delete)
 
 
 class _SingleAddCheck:

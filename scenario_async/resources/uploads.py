@@ -10,9 +10,11 @@ image's ``asset_id``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Literal, overload
 
 from .._options import Timeout
+from .._raw import RawResource, raw
 from .._validate import check_bool, check_choice, check_dry_run, check_id, check_ids
 from .._wire import path_segment
 from ..types.train import CostEstimate
@@ -24,13 +26,18 @@ from ..types.uploads import (
 )
 from ._base import AsyncResource, options, query
 
-__all__ = ["AsyncUploads"]
+__all__ = ["AsyncUploads", "AsyncUploadsWithRawResponse"]
 
 _KINDS = tuple(k.value for k in UploadKind)
 _ACTIONS = ("complete",)
 
 
 class AsyncUploads(AsyncResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncUploadsWithRawResponse:
+        """These calls, each answering its ``AsyncAPIResponse`` (status, headers, result)."""
+        return AsyncUploadsWithRawResponse(self)
+
     @overload
     async def create(
         self,
@@ -175,6 +182,12 @@ class AsyncUploads(AsyncResource):
             body={"action": check_choice("action", action, _ACTIONS)},
         )
         return result
+
+
+class AsyncUploadsWithRawResponse(RawResource):
+    create = raw(AsyncUploads.create)
+    retrieve = raw(AsyncUploads.retrieve)
+    trigger_action = raw(AsyncUploads.trigger_action)
 
 
 def _count(name: str, value: Any) -> int:
