@@ -20,50 +20,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from ._process import CLIENT_CORES, ROOT, SERVER_CORES, pinned, serving
 from .client import Meter, make_image
 
 BLOCK = Meter.BLOCK
 
-ROOT = Path(__file__).resolve().parents[1]
 HAVE_OFFICIAL = importlib.util.find_spec("scenario_sdk") is not None
 HAVE_OFFICIAL_AIOHTTP = HAVE_OFFICIAL and importlib.util.find_spec("httpx_aiohttp") is not None
 
-# Server and client each get a core of their own when there are two or more: without this
-# the two processes migrate and contend, and CPU per request varies by 20 % between runs.
-CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-SERVER_CORES = set(CORES[:1]) if len(CORES) >= 2 else set()
-CLIENT_CORES = set(CORES[1:]) if len(CORES) >= 2 else set()
 
-
-def pinned(cores: set[int]) -> Any:
-    if not cores:
-        return None
-    return lambda: os.sched_setaffinity(0, cores)
-
-
-@contextmanager
-def server(latency: float) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", "--latency", str(latency)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=pinned(SERVER_CORES),
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+def server(latency: float) -> AbstractContextManager[str]:
+    """The stand-in server (``bench.server``) after ``latency``; yields its base URL."""
+    return serving("bench.server", "--latency", str(latency))
 
 
 def run_client(variant: str, url: str, n: int, concurrency: int, spec: str) -> dict[str, Any]:

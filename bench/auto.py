@@ -31,23 +31,22 @@ import collections
 import itertools
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from aiohttp import web
 
+from ._process import CLIENT_CORES, ROOT, pinned, serving
 from .client import make_image
 from .server import ANSWER_HEAD, ANSWER_TAIL
 
-ROOT = Path(__file__).resolve().parents[1]
 #: What add_many is run with: a fixed number of requests in flight, or an adaptive limit.
 Concurrency: TypeAlias = "int | Literal['auto']"
 KEY, SECRET = "bench-key", "bench-secret"
@@ -64,15 +63,6 @@ QUEUE_SLOPE = 0.02
 FIXED = (1, 2, 4, 8, 16, 32)
 
 # As bench.__main__: server and client on cores of their own when there are two or more.
-CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-SERVER_CORES = set(CORES[:1]) if len(CORES) >= 2 else set()
-CLIENT_CORES = set(CORES[1:]) if len(CORES) >= 2 else set()
-
-
-def _pinned(cores: set[int]) -> Any:
-    if not cores:
-        return None
-    return lambda: os.sched_setaffinity(0, cores)
 
 
 # The stand-in servers ----------------------------------------------------------------------
@@ -226,25 +216,9 @@ async def serve(app: web.Application, port: int) -> None:
     await asyncio.Event().wait()
 
 
-@contextmanager
-def server(kind: str, *options: str) -> Iterator[str]:
+def server(kind: str, *options: str) -> AbstractContextManager[str]:
     """A fresh stand-in of ``kind`` in its own process; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.auto", "serve", kind, *options],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=_pinned(SERVER_CORES),
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+    return serving("bench.auto", "serve", kind, *options)
 
 
 def server_stats(url: str, *, reset: bool = False) -> dict[str, Any]:
@@ -304,7 +278,7 @@ def run_client(url: str, n: int, concurrency: Concurrency, size: int = 1024) -> 
         text=True,
         cwd=ROOT,
         check=False,
-        preexec_fn=_pinned(CLIENT_CORES),
+        preexec_fn=pinned(CLIENT_CORES),
     )
     if done.returncode != 0:
         raise RuntimeError(f"the client ({concurrency}) failed:\n{done.stderr[-3000:]}")

@@ -49,10 +49,11 @@ import time
 import tracemalloc
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from ._process import serving
 from .stall import TICK
 
 KEY, SECRET = "bench-key", "bench-secret"
@@ -188,27 +189,9 @@ async def serve() -> None:
     await asyncio.Event().wait()
 
 
-@contextmanager
-def scale_server() -> Iterator[str]:
+def scale_server() -> AbstractContextManager[str]:
     """The stand-in server in its own process; yields its base URL (``.../v1``)."""
-    from .__main__ import ROOT, SERVER_CORES, pinned
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.scale", "serve"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=pinned(SERVER_CORES),
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+    return serving("bench.scale", "serve")
 
 
 def control(url: str, path: str, **query: Any) -> dict[str, Any]:
@@ -497,7 +480,7 @@ def run_client(
 ) -> dict[str, Any]:
     """One client process; its figures, with the server's view of the run (when its first
     request arrived, how long the model took to build) added."""
-    from .__main__ import CLIENT_CORES, ROOT, pinned
+    from ._process import CLIENT_CORES, ROOT, pinned
 
     control(url, "reset")
     command = [sys.executable, "-m", "bench.scale", "client", url, str(journal), phase]

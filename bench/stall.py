@@ -33,9 +33,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from ._process import serving
 
 KEY, SECRET = "bench-key", "bench-secret"
 MODEL = "model_bench"
@@ -177,7 +179,7 @@ def run_client(
     url: str, folder: Path, sends: int, concurrency: int = CONCURRENCY, via: str = "default"
 ) -> dict[str, Any]:
     """One client process against the server at ``url``; its figures."""
-    from .__main__ import CLIENT_CORES, ROOT, pinned
+    from ._process import CLIENT_CORES, ROOT, pinned
 
     done = subprocess.run(
         [
@@ -231,29 +233,9 @@ def serve_fake(latency: float) -> None:
     asyncio.run(forever())
 
 
-@contextmanager
-def fake_api(latency: float) -> Iterator[str]:
+def fake_api(latency: float) -> AbstractContextManager[str]:
     """The fake API in a process of its own, on the server's core; yields its base URL."""
-    from .__main__ import ROOT, SERVER_CORES, pinned
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.stall", "serve-fake", str(latency)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=pinned(SERVER_CORES),
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"the fake API did not start: {url!r}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+    return serving("bench.stall", "serve-fake", str(latency))
 
 
 def server_for(variant: Variant) -> AbstractContextManager[str]:

@@ -38,14 +38,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from ._process import CLIENT_CORES, ROOT, pinned, serving
 from .client import make_image, rss_bytes
 
-ROOT = Path(__file__).resolve().parents[1]
 KEY, SECRET = "bench-key", "bench-secret"
 MODEL = "model_bench"
 MiB = 2**20
@@ -59,16 +58,6 @@ CONCURRENCY = 4
 RSS_CONSTANT = 16 * MiB
 #: The variants compared (``upload-file``, the engine alone, is measured for reference).
 VARIANTS = ("data-url", "uploads")
-
-CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-SERVER_CORES = set(CORES[:1]) if len(CORES) >= 2 else set()
-CLIENT_CORES = set(CORES[1:]) if len(CORES) >= 2 else set()
-
-
-def _pinned(cores: set[int]) -> Any:
-    if not cores:
-        return None
-    return lambda: os.sched_setaffinity(0, cores)
 
 
 # The fake API's process ---------------------------------------------------------------------
@@ -89,26 +78,9 @@ def serve() -> None:
     asyncio.run(forever())
 
 
-@contextmanager
-def fake_api() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.uploads", "--serve"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=_pinned(SERVER_CORES),
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"the fake API did not start: {url!r}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+def fake_api() -> AbstractContextManager[str]:
+    """The fake API in its own process, its request log off; yields its base URL."""
+    return serving("bench.uploads", "--serve")
 
 
 # The client's process -----------------------------------------------------------------------
@@ -262,7 +234,7 @@ def run_client(variant: str, url: str, folder: Path, concurrency: int) -> dict[s
         text=True,
         cwd=ROOT,
         check=False,
-        preexec_fn=_pinned(CLIENT_CORES),
+        preexec_fn=pinned(CLIENT_CORES),
     )
     if done.returncode != 0:
         raise RuntimeError(f"{variant} failed:\n{done.stderr[-3000:]}")
