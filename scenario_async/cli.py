@@ -263,7 +263,35 @@ def _parser() -> argparse.ArgumentParser:
         "training run",
     )
     demo.set_defaults(handler=_demo)
+    _explain(parser)
     return parser
+
+
+#: What an argument is, for those whose meaning is the same in every command.
+_ARGUMENT_HELP = {
+    "model_id": "the model's id",
+    "model_ids": "the models' ids",
+    "job_id": "the job's id",
+    "training_image_ids": "the training images' ids",
+    "name": "the model's name",
+    "preset": "how the service prepares the images (default: the service's)",
+    "poll_interval": "seconds between two looks at the run (default: %(default)s)",
+    "status": "only those of this status: %(choices)s",
+    "class_slug": "the model's class, such as a person or an object",
+    "base_model_id": "the model to start from",
+    "thumbnail": "the asset to show as the model's thumbnail",
+}
+
+
+def _explain(parser: argparse.ArgumentParser) -> None:
+    """Give every argument of every command a help text: those written where they are made
+    stay, the common ones come from ``_ARGUMENT_HELP``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _explain(sub)
+        elif action.help is None and action.dest in _ARGUMENT_HELP:
+            action.help = _ARGUMENT_HELP[action.dest]
 
 
 def _model_fields_options(command: argparse.ArgumentParser) -> None:
@@ -308,7 +336,12 @@ def _models_parser(commands: argparse._SubParsersAction[_Parser], common: _Parse
     )
     listing.add_argument("--status", choices=MODEL_LIST_STATUSES)
     listing.add_argument("--type", choices=MODEL_TYPES, metavar="TYPE", help="a model type")
-    listing.add_argument("--page-size", type=_count(MAX_MODELS_PAGE), metavar="N")
+    listing.add_argument(
+        "--page-size",
+        type=_count(MAX_MODELS_PAGE),
+        metavar="N",
+        help=f"models per page, 1 to {MAX_MODELS_PAGE} (default: the service's, 100)",
+    )
     listing.add_argument("--limit", type=_count(), metavar="N", help="stop after N models")
     listing.set_defaults(handler=_models_list)
 
@@ -377,7 +410,12 @@ def _jobs_parser(commands: argparse._SubParsersAction[_Parser], common: _Parser)
     )
     listing.add_argument("--status", choices=JOB_STATUSES)
     listing.add_argument("--type", choices=JOB_TYPES, metavar="TYPE", help="such as model-training")
-    listing.add_argument("--page-size", type=_count(MAX_JOBS_PAGE), metavar="N")
+    listing.add_argument(
+        "--page-size",
+        type=_count(MAX_JOBS_PAGE),
+        metavar="N",
+        help=f"jobs per page, 1 to {MAX_JOBS_PAGE} (default: the service's, 50)",
+    )
     listing.add_argument("--limit", type=_count(), metavar="N", help="stop after N jobs")
     listing.set_defaults(handler=_jobs_list)
 

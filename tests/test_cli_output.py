@@ -95,3 +95,22 @@ def test_snake_case_labels_leave_ids_and_words_alone() -> None:
     assert _snake_case("  asset_GTrL3mq4SXWyMx") == "  asset_GTrL3mq4SXWyMx"
     assert _snake_case("training images") == "training images"
     assert _snake_case("status") == "status"
+
+
+def test_every_argument_of_every_command_has_a_help_text() -> None:
+    import argparse
+
+    from scenario_async.cli import _parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not action.help:
+                missing.append(f"{path}: {'/'.join(action.option_strings) or action.dest}")
+
+    walk(_parser(), "scenario-async")
+    assert missing == []
