@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
 import sys
 import tempfile
@@ -1152,9 +1153,21 @@ class _Rows:
 
     def _line(self, cells: Sequence[str]) -> str:
         widths = [width for _, width, _ in self.columns]
-        return " ".join(
+        line = " ".join(
             cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
         ).rstrip()
+        room = _screen_width()
+        if room is not None and len(line) > room:  # cut, never wrapped into the next row
+            line = line[: max(room - 1, 1)] + "…"
+        return line
+
+
+def _screen_width() -> int | None:
+    """How wide a line a terminal shows (``COLUMNS``, else the terminal's); None when the
+    output goes to a file or a pipe, which gets whole lines."""
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _list_page_size(args: argparse.Namespace, most: int) -> int | None:

@@ -114,3 +114,27 @@ def test_every_argument_of_every_command_has_a_help_text() -> None:
 
     walk(_parser(), "scenario-async")
     assert missing == []
+
+
+def test_at_60_columns_no_line_is_wider(
+    tmp_path: Path,
+    fake_scenario: FakeScenario,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    fake_scenario.add_training_image("m1", name="a-rather-long-training-image-name-for-a-table.png")
+    (tmp_path / "a-long-file-name-from-a-photo-shoot-in-the-mountains.png").write_bytes(
+        make_png(4, 4)
+    )
+    for args in (
+        ("models", "list"),
+        ("models", "show", "m1"),
+        ("jobs", "list"),
+        ("train", "m1", "--dry-run"),
+        ("upload", "m1", str(tmp_path), "--no-journal"),
+    ):
+        assert main(cli(fake_scenario, *args)) == 0
+        captured = capsys.readouterr()
+        lines = (captured.out + captured.err).splitlines()
+        assert max(map(len, lines)) <= 60, (args, [line for line in lines if len(line) > 60])
