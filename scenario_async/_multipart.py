@@ -297,17 +297,7 @@ class PartSender:
         transport = client._shared.transport
         self._owned: AiohttpTransport | None = None
         if isinstance(transport, AiohttpTransport):
-            transport = self._owned = AiohttpTransport(
-                connection_limit=transport.connection_limit,
-                ssl_context=transport.ssl_context,
-                headers={},
-                max_response_bytes=transport.max_response_bytes,
-                # The proxies of the environment, looked up when the client's transport
-                # was made with trust_env and a proxy was set (else None: none to look up).
-                trust_env=transport._env_proxies is not None,
-                proxy=transport.proxy,
-                session=transport.given_session,
-            )
+            transport = self._owned = transport.without_headers()
         self.transport: Transport = transport
         self.timeout = client.timeout
         self.max_retries = client.max_retries

@@ -115,6 +115,20 @@ class AiohttpTransport:
         self._forks = 0
         self._guard: AsyncIterator[None] | None = None
 
+    def without_headers(self) -> AiohttpTransport:
+        """A transport with this one's settings (pool size, TLS, answer limit, proxies, a
+        session given) and none of its default headers, on a pool of its own: for a host
+        that must not see the client's credentials (an upload's storage host)."""
+        return AiohttpTransport(
+            connection_limit=self.connection_limit,
+            ssl_context=self.ssl_context,
+            headers={},
+            max_response_bytes=self.max_response_bytes,
+            trust_env=self._env_proxies is not None,
+            proxy=self.proxy,
+            session=self.given_session,
+        )
+
     def _owns(self) -> bool:
         """Whether the pool was opened by the running loop, in this process."""
         return self._loop is asyncio.get_running_loop() and self._forks == _FORKS[0]

@@ -110,9 +110,7 @@ class Journal:
             try:
                 journal._read(file)
             except UnicodeDecodeError:
-                raise NotAJournalError(
-                    f"{journal.path} is not a journal (it is not text); give another path"
-                ) from None
+                raise NotAJournalError(journal._not_text()) from None
             file.seek(0, os.SEEK_END)
             if file.tell() > 0:
                 file.seek(file.tell() - 1)
@@ -134,8 +132,8 @@ class Journal:
         for line in lines:
             anything = anything or bool(line.strip())
             records = records or line.startswith("{")
-            if "\0" in line:
-                raise UnicodeDecodeError("utf-8", b"\0", 0, 1, "a NUL byte: not text")
+            if "\0" in line:  # decodes as UTF-8, yet no text file holds it
+                raise NotAJournalError(self._not_text())
             try:
                 entry = json.loads(line)
             except ValueError:
@@ -150,6 +148,9 @@ class Journal:
                 f"{self.path} is not a journal (none of its lines is a journal record); "
                 "give another path"
             )
+
+    def _not_text(self) -> str:
+        return f"{self.path} is not a journal (it is not text); give another path"
 
     def _apply(self, entry: dict[str, Any]) -> None:
         if "v" not in entry:
