@@ -27,11 +27,10 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import anyio
-import anyio.to_thread
 import yarl
 from attrs import frozen
 
@@ -44,8 +43,10 @@ from ._errors import (
     ConflictError,
     ScenarioError,
 )
+from ._offload import off_the_loop
 from ._transport import AiohttpTransport, Answer, Transport
 from ._version import __version__
+from ._wire import Body
 from .images import open_regular_file
 from .types.uploads import Upload, UploadKind
 
@@ -147,47 +148,46 @@ def _open_checked(path: Path, expected: FileStamp, opened: list[int]) -> None:
     _check_unchanged(fd, path, expected)
 
 
-#: Reads at an offset where the system has no ``preadv`` (Windows): a seek and a read, one
-#: at a time.
+#: Reads at an offset where the system has no ``pread`` (Windows): a seek and a read, one at
+#: a time.
 _SEEK_LOCK = threading.Lock()
 
+#: A part is read this many bytes at a time, and sent as those pieces, never joined. Each
+#: read is short: the kernel does not interrupt one, and one of a whole part (8 MiB) keeps
+#: an event loop that shares its core waiting for milliseconds. Each piece is a new bytes
+#: object, filled by the read itself: a buffer made beforehand (``bytearray(n)``) is zeroed
+#: while the GIL is held, 5 ms for 8 MiB of fresh memory, all that time stopping the loop.
+_READ_PIECE = 2**20
 
-def _read_at(fd: int, into: memoryview, offset: int) -> int:
-    if hasattr(os, "preadv"):
-        return os.preadv(fd, [into], offset)
+
+def _read_at(fd: int, count: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, count, offset)
     with _SEEK_LOCK:  # pragma: no cover - Windows
         os.lseek(fd, offset, os.SEEK_SET)
-        data = os.read(fd, len(into))
-    into[: len(data)] = data
-    return len(data)
+        return os.read(fd, count)
 
 
 def _read_part(
-    fd: int,
-    path: Path,
-    expected: FileStamp,
-    offset: int,
-    length: int,
-    into: bytearray | None,
-    new_size: int,
-) -> bytearray:
-    """Bytes ``offset`` to ``offset + length`` of the file, read into the start of ``into``
-    (a buffer used before) or of a new one of ``new_size`` bytes, returned, after checking
-    the file is still the one hashed. Runs in a worker thread."""
+    fd: int, path: Path, expected: FileStamp, offset: int, length: int
+) -> tuple[bytes, ...]:
+    """Bytes ``offset`` to ``offset + length`` of the file, in pieces of at most
+    ``_READ_PIECE`` bytes, after checking the file is still the one hashed. Runs in a worker
+    thread."""
     _check_unchanged(fd, path, expected)
-    part = bytearray(new_size) if into is None else into
+    pieces: list[bytes] = []
     got = 0
-    with memoryview(part) as view:
-        while got < length:
-            count = _read_at(fd, view[got:], offset + got)
-            if not count:
-                raise FileChangedError(
-                    f"{path} changed since it was hashed (it ends at {offset + got} bytes, "
-                    f"not {expected.size}): not uploaded",
-                    path=path,
-                )
-            got += count
-    return part
+    while got < length:
+        piece = _read_at(fd, min(_READ_PIECE, length - got), offset + got)
+        if not piece:
+            raise FileChangedError(
+                f"{path} changed since it was hashed (it ends at {offset + got} bytes, "
+                f"not {expected.size}): not uploaded",
+                path=path,
+            )
+        pieces.append(piece)
+        got += len(piece)
+    return tuple(pieces)
 
 
 # Errors -----------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ class UploadTimeoutError(UploadError, TimeoutError):
 async def put_part(
     transport: Transport,
     url: str,
-    body: bytes | bytearray | memoryview,
+    body: Body,
     *,
     timeout: aiohttp.ClientTimeout,
 ) -> Answer:
@@ -262,12 +262,11 @@ async def put_part(
     part is an HTTP ``PUT`` of its raw bytes to its ``url``, taken as it was given (already
     percent-encoded, its signature in its query), with its ``Content-Length`` (a storage
     host refuses a chunked body) and nothing else of the API's: no credentials, no default
-    or custom headers. Bodies over 1 MiB go out in slices of the same bytes (the transport
-    streams them), never copied."""
-    headers = {"Content-Length": str(len(body)), "User-Agent": _USER_AGENT}
-    # A bytearray or a memoryview is sent as bytes are: the transport takes its length and
-    # memoryview slices of it, and returns once the storage host answered.
-    return await transport.send("PUT", url, cast(bytes, body), headers, timeout)
+    or custom headers. A body in pieces, or over 1 MiB, goes out in slices of the same
+    bytes (the transport streams it), never joined or copied."""
+    length = sum(map(len, body)) if isinstance(body, tuple) else len(body)
+    headers = {"Content-Length": str(length), "User-Agent": _USER_AGENT}
+    return await transport.send("PUT", url, body, headers, timeout)
 
 
 class PartSender:
@@ -285,12 +284,7 @@ class PartSender:
     client's transport, nor a session given to the client.
 
     One sender can serve every file of a run (``upload_file(..., sender=...)``); without
-    one, each ``upload_file`` call makes its own and closes it when it returns. A sender
-    also keeps the buffers parts were read into, to read the next parts into: a buffer
-    touched for the first time costs a page fault every 4 KiB, as much CPU as the read
-    itself. Every part of at least half ``part_size``, a shorter last part included, is read
-    into a buffer of ``part_size`` bytes, so that it keeps one per part it had in flight at
-    once (``part_slots`` of them, for a run sharing its slots), until it is closed.
+    one, each ``upload_file`` call makes its own and closes it when it returns.
     """
 
     def __init__(self, client: AsyncScenario) -> None:
@@ -301,24 +295,11 @@ class PartSender:
         self.transport: Transport = transport
         self.timeout = client.timeout
         self.max_retries = client.max_retries
-        self._idle: dict[int, list[bytearray]] = {}
-
-    def take_buffer(self, size: int) -> bytearray | None:
-        """A buffer of ``size`` bytes used before, if one is free."""
-        idle = self._idle.get(size)
-        return idle.pop() if idle else None
-
-    def give_buffer(self, buffer: bytearray) -> None:
-        """Keep ``buffer`` to read another part into. Only for a buffer nothing else holds
-        (see ``_held_alike``): on Python 3.12+ asyncio keeps views of the bytes it has not
-        sent yet instead of copying them, and a transport of the caller's may keep what it
-        sent."""
-        self._idle.setdefault(len(buffer), []).append(buffer)
 
     async def put(
         self,
         url: str,
-        body: bytes | bytearray | memoryview,
+        body: Body,
         *,
         part_number: int,
         upload_id: str | None = None,
@@ -354,7 +335,6 @@ class PartSender:
             attempt += 1
 
     async def aclose(self) -> None:
-        self._idle.clear()
         if self._owned is not None:
             await self._owned.close()
 
@@ -363,18 +343,6 @@ class PartSender:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-#: Whether references can be counted (CPython): elsewhere no buffer is used twice.
-_REFERENCES_SEEN = hasattr(sys, "getrefcount")
-
-
-def _held_alike(buffer: bytearray, control: bytearray) -> bool:
-    """Whether ``buffer`` has no more references than ``control``, an object only the
-    caller's frame holds, held there the same way (a local variable): then nothing else
-    (no view of it in a transport) holds ``buffer``. Compared with a control rather than a
-    number, since what a call adds to a count differs between Python versions."""
-    return _REFERENCES_SEEN and sys.getrefcount(buffer) == sys.getrefcount(control)
 
 
 def _without_query(url: str) -> str:
@@ -518,7 +486,7 @@ async def upload_file(
     try:
         opened: list[int] = []
         try:
-            await anyio.to_thread.run_sync(_open_checked, path, expected, opened)
+            await off_the_loop(_open_checked, path, expected, opened)
             if size < 1:
                 raise ValueError(f"{path} is empty: there is nothing to upload")
             upload = (
@@ -543,7 +511,7 @@ async def upload_file(
                 upload.id,
                 on_bytes,
             )
-            await anyio.to_thread.run_sync(_check_unchanged, opened[0], path, expected)
+            await off_the_loop(_check_unchanged, opened[0], path, expected)
         finally:
             for fd in opened:
                 os.close(fd)
@@ -603,35 +571,11 @@ async def _send_parts(
         try:
             offset = (number - 1) * part_size
             length = min(part_size, expected.size - offset)
-            # A part goes in a buffer of part_size bytes, used before if one is free: the
-            # last, shorter part too, as the start of one, so that there are no more such
-            # buffers than parts in flight. A part under half that size (a small file's
-            # only one) gets a buffer of its own size instead, used once.
-            new_size = part_size if 2 * length >= part_size else length
-            buffer = await anyio.to_thread.run_sync(
-                _read_part,
-                fd,
-                path,
-                expected,
-                offset,
-                length,
-                sender.take_buffer(part_size),
-                new_size,
-            )
-            body = buffer if len(buffer) == length else memoryview(buffer)[:length]
+            pieces = await off_the_loop(_read_part, fd, path, expected, offset, length)
             await sender.put(
-                urls[number - 1], body, part_number=number, upload_id=upload_id, path=path
+                urls[number - 1], pieces, part_number=number, upload_id=upload_id, path=path
             )
-            del body  # its view of the buffer, if any, with it
-            if len(buffer) == part_size:
-                # Stored: kept for another part if nothing but this part holds it, once the
-                # transport's writer, done, has had its turn to let go of its last view.
-                control = bytearray()
-                if not _held_alike(buffer, control):
-                    await asyncio.sleep(0)
-                if _held_alike(buffer, control):
-                    sender.give_buffer(buffer)
-            del buffer
+            del pieces
             if on_bytes is not None:
                 on_bytes(length)
         except Exception as exc:

@@ -48,6 +48,7 @@ from ._errors import (
     may_have_acted,
 )
 from ._multipart import FileStamp, PartSender, upload_file
+from ._offload import off_the_loop
 from ._validate import MAX_ASSET_IDS, check_bool, check_choice, check_id, check_query
 from .images import Image
 from .journal import Journal, Send, stored_name
@@ -285,17 +286,17 @@ async def _read(source: Any, index: int, via: Via) -> _Read:
     and its data URL's parts, or for a file to send in parts what the upload needs (its
     content is then only hashed, a piece at a time, never held).
 
-    A large image is read, hashed and encoded in a worker thread, so that the event loop
-    goes on meanwhile (a 20 MiB image takes some 30 ms); a small one here, where it costs
-    less than the trip to a thread would."""
+    A large image is read, hashed and encoded in a worker thread, one at a time
+    (``off_the_loop``), so that the event loop goes on meanwhile (a 20 MiB image takes some
+    30 ms); a small one here, where it costs less than the trip to a thread would."""
     image = _as_image(source, index)
     size = image.size_hint()
     if image.path is not None and (via == "uploads" or (via == "auto" and size > UPLOADS_ABOVE)):
-        digest, mime, info = await anyio.to_thread.run_sync(image.file_identity)
+        digest, mime, info = await off_the_loop(image.file_identity)
         upload = _FileUpload(image.path, mime, FileStamp.from_stat(info))
         return _Read(digest, image.name, stored_name(image.name), (), upload)
     if size > _READ_INLINE_AT_MOST:
-        digest, parts = await anyio.to_thread.run_sync(image.identified_parts)
+        digest, parts = await off_the_loop(image.identified_parts)
     else:
         digest, parts = image.identified_parts()
     nameless = isinstance(source, str) and source.startswith("data:")

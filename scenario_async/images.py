@@ -174,6 +174,8 @@ class Image:
         if self._data_url is not None:
             content = pybase64.b64decode(self._data_url[self._data_url.index(",") + 1 :])
             return hashlib.sha256(content).hexdigest(), (self._data_url.encode("ascii"),)
+        if self._path is not None:
+            return _identified_file(self._path, self._max_bytes)
         content, mime = self._checked()
         parts = (f"data:{mime};base64,".encode("ascii"), *_base64_pieces(content))
         return hashlib.sha256(content).hexdigest(), parts
@@ -231,8 +233,8 @@ class Image:
 
 
 #: Content is base64-encoded in slices of this many bytes (a multiple of 3, so that no slice
-#: but the last is padded and the pieces joined are the whole encoding): each encoding holds
-#: the GIL for a fraction of a millisecond, and each piece is one write of the request body.
+#: but the last is padded and the pieces joined are the whole encoding): each is one read of
+#: a file and a fraction of a millisecond of hashing and encoding.
 _ENCODE_SLICE = 3 * 2**18
 
 
@@ -253,35 +255,25 @@ def _base64_pieces(content: bytes) -> tuple[bytes, ...]:
 _HASH_PIECE = 2**20
 
 
-class FileView:
-    """The first ``size`` bytes of an open file, read where they are looked at: what the
-    end-of-image checks need (``ImageBytes``) without the file in memory. Reads go by
-    blocks of 64 KiB, the last one kept, as the checks mostly step forward by small jumps.
-    A file cut short while looked at reads as zeros past its new end: the check then fails,
-    as it should, and the hash or the upload that follows sees the change."""
+class _ContentView:
+    """Image content of ``size`` bytes that is not one ``bytes`` object, looked at as the
+    end-of-image checks look (``ImageBytes``): a subclass says how bytes ``start`` to
+    ``stop`` (within the size) are got."""
 
     _BLOCK = 2**16
 
-    def __init__(self, fd: int, size: int) -> None:
-        self._fd = fd
+    def __init__(self, size: int) -> None:
         self._size = size
-        self._start = -1
-        self._block = b""
 
     def __len__(self) -> int:
         return self._size
 
+    def _get(self, start: int, stop: int) -> bytes:
+        raise NotImplementedError
+
     def _read(self, start: int, stop: int) -> bytes:
         start, stop = max(start, 0), min(stop, self._size)
-        if start >= stop:
-            return b""
-        if not self._start <= start < stop <= self._start + len(self._block):
-            if stop - start > self._BLOCK:
-                return os.pread(self._fd, stop - start, start).ljust(stop - start, b"\0")
-            self._start = start
-            wanted = min(self._BLOCK, self._size - start)
-            self._block = os.pread(self._fd, wanted, start).ljust(wanted, b"\0")
-        return self._block[start - self._start : stop - self._start]
+        return self._get(start, stop) if start < stop else b""
 
     @overload
     def __getitem__(self, key: SupportsIndex, /) -> int: ...
@@ -291,13 +283,13 @@ class FileView:
         if isinstance(key, slice):
             start, stop, step = key.indices(self._size)
             if step != 1:
-                raise ValueError("a FileView is sliced with a step of 1 only")
+                raise ValueError(f"a {type(self).__name__} is sliced with a step of 1 only")
             return self._read(start, stop)
         index = operator.index(key)
         if index < 0:
             index += self._size
         if not 0 <= index < self._size:
-            raise IndexError("FileView index out of range")
+            raise IndexError(f"{type(self).__name__} index out of range")
         return self._read(index, index + 1)[0]
 
     def endswith(self, suffix: bytes, /) -> bool:
@@ -317,6 +309,48 @@ class FileView:
                 return position + found
             position += max(len(piece) - overlap, 1)
         return -1
+
+
+class FileView(_ContentView):
+    """The first ``size`` bytes of an open file, read where they are looked at: what the
+    end-of-image checks need without the file in memory. Reads go by blocks of 64 KiB, the
+    last one kept, as the checks mostly step forward by small jumps. A file cut short while
+    looked at reads as zeros past its new end: the check then fails, as it should, and the
+    hash or the upload that follows sees the change."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        super().__init__(size)
+        self._fd = fd
+        self._start = -1
+        self._block = b""
+
+    def _get(self, start: int, stop: int) -> bytes:
+        if not self._start <= start < stop <= self._start + len(self._block):
+            if stop - start > self._BLOCK:
+                return os.pread(self._fd, stop - start, start).ljust(stop - start, b"\0")
+            self._start = start
+            wanted = min(self._BLOCK, self._size - start)
+            self._block = os.pread(self._fd, wanted, start).ljust(wanted, b"\0")
+        return self._block[start - self._start : stop - self._start]
+
+
+class PiecesView(_ContentView):
+    """Content held as pieces of ``piece`` bytes each (the last one maybe shorter), looked at
+    as if joined, without joining them: a large file as it was read, checked on the very
+    bytes that are then hashed and sent."""
+
+    def __init__(self, pieces: list[bytes], piece: int) -> None:
+        super().__init__(sum(map(len, pieces)))
+        self._pieces = pieces
+        self._piece = piece
+
+    def _get(self, start: int, stop: int) -> bytes:
+        first, last = start // self._piece, (stop - 1) // self._piece
+        at = first * self._piece
+        if first == last:
+            return self._pieces[first][start - at : stop - at]
+        joined = b"".join(self._pieces[first : last + 1])
+        return joined[start - at : stop - at]
 
 
 #: What a file that grows while read is read by, once past the size it had.
@@ -408,7 +442,54 @@ def _read_to_end(fd: int, expected: int, max_bytes: int, path: Path) -> bytes:
             return b"".join(parts)
         parts.append(chunk)
         total += len(chunk)
-    raise ImageTooLargeError(
+    raise _grew_too_large(path, max_bytes)
+
+
+def _grew_too_large(path: Path, max_bytes: int) -> ImageTooLargeError:
+    return ImageTooLargeError(
         f"{path} is too large: it grew past the limit of {max_bytes} bytes (max_bytes) "
         "while it was read"
     )
+
+
+def _read_pieces(fd: int, max_bytes: int, path: Path) -> list[bytes]:
+    """What ``fd`` holds, in pieces of ``_ENCODE_SLICE`` bytes (the last one maybe shorter),
+    refusing more than ``max_bytes``. Each read is one piece: the kernel does not interrupt
+    a read, and one of 20 MiB keeps an event loop that shares its core waiting 10 ms."""
+    pieces: list[bytes] = []
+    total = 0
+    partial = b""
+    while chunk := os.read(fd, min(_ENCODE_SLICE - len(partial), max_bytes + 1 - total)):
+        total += len(chunk)
+        if total > max_bytes:
+            raise _grew_too_large(path, max_bytes)
+        partial += chunk  # a whole piece is mostly one read: adding to b"" copies nothing
+        if len(partial) == _ENCODE_SLICE:
+            pieces.append(partial)
+            partial = b""
+    if partial:
+        pieces.append(partial)
+    return pieces
+
+
+def _identified_file(path: Path, max_bytes: int) -> tuple[str, tuple[bytes, ...]]:
+    """A file's SHA-256 (hex) and data URL parts (``Image.identified_parts``), never joined:
+    read in pieces, checked whole on those very pieces, then hashed and encoded a piece at
+    a time, each piece let go once encoded. For a worker thread."""
+    fd, _ = open_regular_file(path, max_bytes)
+    try:
+        pieces = _read_pieces(fd, max_bytes, path)
+    finally:
+        os.close(fd)
+    view = PiecesView(pieces, _ENCODE_SLICE)
+    mime = require_type(view[:16], str(path))
+    require_whole(view, mime, str(path))
+    del view
+    digest = hashlib.sha256()
+    parts = [f"data:{mime};base64,".encode("ascii")]
+    pieces.reverse()
+    while pieces:
+        piece = pieces.pop()
+        digest.update(piece)
+        parts.append(pybase64.b64encode(piece))
+    return digest.hexdigest(), tuple(parts)

@@ -97,7 +97,7 @@ class Relay:
     through an aiohttp transport without headers of its own, counts the PUTs in flight and
     the parts held (read and not yet answered), and can hold each PUT a moment."""
 
-    def __init__(self, put_delay: float = 0.0, *, keep: bool = False, copy: bool = False) -> None:
+    def __init__(self, put_delay: float = 0.0, *, keep: bool = False) -> None:
         self.inner = AiohttpTransport(
             connection_limit=100, ssl_context=True, headers={}, trust_env=False
         )
@@ -109,9 +109,6 @@ class Relay:
         #: With ``keep``, every PUT's body, kept (as a transport may keep what it sent).
         self.keep = keep
         self.kept: list[tuple[str, Body | None]] = []
-        #: With ``copy``, each PUT sends a copy of its body: nothing of the part is held
-        #: once the call returns (aiohttp 3.11 keeps the body until the connection is reused).
-        self.copy = copy
 
     def part_read(self) -> None:
         with self.lock:
@@ -131,8 +128,6 @@ class Relay:
             return await self.inner.send(method, url, body, headers, timeout)
         if self.keep:
             self.kept.append((url, body))
-        if self.copy and body is not None and not isinstance(body, tuple):
-            body = bytes(body)
         self.puts += 1
         self.peak_puts = max(self.peak_puts, self.puts)
         try:
@@ -276,7 +271,7 @@ async def test_parts_in_flight_are_bounded_by_the_shared_slots(
     relay = Relay(put_delay=0.03)
     real_read = multipart._read_part
 
-    def counted_read(*args: Any) -> bytearray:
+    def counted_read(*args: Any) -> tuple[bytes, ...]:
         relay.part_read()
         return real_read(*args)
 
@@ -297,67 +292,34 @@ async def test_parts_in_flight_are_bounded_by_the_shared_slots(
     assert slots.locked()
 
 
-async def test_part_buffers_are_reused_across_the_files_of_one_sender(
+async def test_a_part_is_read_and_sent_in_short_pieces_never_joined(
     fake: FakeScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A buffer touched for the first time costs page faults: one part in flight at a time,
-    three files of three parts (the last one shorter) need a single buffer, once nothing
-    holds the part it was read into (here a transport that sends a copy; how soon aiohttp
-    itself lets go of a body depends on its version)."""
-    new_buffers = []
-    real_read = multipart._read_part
+    """Each read is at most ``_READ_PIECE`` bytes (the kernel does not interrupt a read, so
+    a long one would hold a loop sharing the core), and the part goes to the transport as
+    those very pieces, which together are the part's bytes."""
+    monkeypatch.setattr(multipart, "_READ_PIECE", 10_000)
+    reads: list[int] = []
+    real_read_at = multipart._read_at
 
-    def counted_read(*args: Any) -> bytearray:
-        new_buffers.append(args[5] is None)  # ``into``: None asks for a new buffer
-        return real_read(*args)
+    def counted_read_at(fd: int, count: int, offset: int) -> bytes:
+        reads.append(count)
+        return real_read_at(fd, count, offset)
 
-    monkeypatch.setattr(multipart, "_read_part", counted_read)
-    paths = [tmp_path / f"{i}.png" for i in range(3)]
-    contents = [write_image(path, 2 * 64 * KiB + 100) for path in paths]
-    slots = asyncio.Semaphore(1)
-    relay = Relay(copy=True)
-    async with fake.client(transport=relay) as client, multipart.PartSender(client) as sender:
-        for path, content in zip(paths, contents, strict=True):
-            asset_id = await send(client, path, part_slots=slots, sender=sender)
-            assert fake.state.assets[asset_id].sha256 == hashlib.sha256(content).hexdigest()
-    if _anyio_version() >= (4, 5):
-        assert new_buffers == [True] + [False] * 8
-    else:  # anyio 4.4's worker thread keeps its last result (the part) alive: no reuse
-        assert new_buffers == [True] * 9
-
-
-def _anyio_version() -> tuple[int, ...]:
-    from importlib.metadata import version
-
-    return tuple(int(n) for n in version("anyio").split(".")[:2])
-
-
-async def test_a_buffer_something_still_holds_is_never_read_into_again(
-    fake: FakeScenario, tmp_path: Path
-) -> None:
-    """A transport that keeps what it sent (as asyncio keeps views of unsent bytes) keeps
-    each part's own bytes: its buffer is not reused while it is held."""
+    monkeypatch.setattr(multipart, "_read_at", counted_read_at)
     relay = Relay(keep=True)
     path = tmp_path / "a.png"
     content = write_image(path, 5 * 64 * KiB + 999)
     async with fake.client(transport=relay) as client:
         await send(client, path, part_slots=asyncio.Semaphore(1))
-    pieces = {int(url.split("/parts/")[1].split("?")[0]): body for url, body in relay.kept}
-    assert len(pieces) == 6
-    assert all(isinstance(body, (bytearray, memoryview)) for body in pieces.values())
-    assert b"".join(bytes(pieces[n]) for n in sorted(pieces)) == content  # type: ignore[arg-type]
-
-
-def test_a_buffer_is_seen_held_while_a_view_or_a_reference_of_it_lives() -> None:
-    buffer, control = bytearray(10), bytearray()
-    assert multipart._held_alike(buffer, control)
-    view = memoryview(buffer)[:5]  # what asyncio may keep of unsent bytes
-    assert not multipart._held_alike(buffer, control)
-    del view
-    kept = [buffer]  # what a transport may keep
-    assert not multipart._held_alike(buffer, control)
-    kept.clear()
-    assert multipart._held_alike(buffer, control)
+    assert reads and max(reads) <= 10_000
+    bodies = {int(url.split("/parts/")[1].split("?")[0]): body for url, body in relay.kept}
+    assert sorted(bodies) == list(range(1, 7))
+    for number, body in bodies.items():
+        assert isinstance(body, tuple)
+        assert all(isinstance(piece, bytes) and len(piece) <= 10_000 for piece in body)
+        start = (number - 1) * 64 * KiB
+        assert b"".join(body) == content[start : start + 64 * KiB]
 
 
 # Failures of the storage host -------------------------------------------------------------

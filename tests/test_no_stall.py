@@ -230,3 +230,94 @@ async def test_a_streamed_body_lets_other_tasks_run_between_its_chunks() -> None
     await task
     assert b"".join(received) == b"".join(body) and headers["Content-Length"] == str(2**21)
     assert turns - started >= len(received) - 1  # a turn after (nearly) every chunk
+
+
+def test_a_large_file_is_read_a_piece_at_a_time_and_checked_on_those_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each read asks for one piece of ``_ENCODE_SLICE`` bytes (the kernel does not cut a
+    read short, so a long one would hold a loop sharing the core), and the hash and the
+    data URL are those of the whole file, as for the same bytes in memory."""
+    import os
+
+    from scenario_async import images
+
+    path = tmp_path / "big.png"
+    content = big_png(7, payload=3 * 2**20)
+    path.write_bytes(content)
+    asked: list[int] = []
+    real_read = os.read
+
+    def counted_read(fd: int, count: int) -> bytes:
+        asked.append(count)
+        return real_read(fd, count)
+
+    monkeypatch.setattr(os, "read", counted_read)
+    digest, parts = Image.from_path(path).identified_parts()
+
+    assert asked and max(asked) <= images._ENCODE_SLICE
+    assert len(asked) == len(content) // images._ENCODE_SLICE + 2  # the last one finds the end
+    in_memory = Image.from_bytes(content, name="big.png").identified_parts()
+    assert (digest, parts) == in_memory
+    assert digest == sha256(content)
+    assert b"".join(parts) == b"data:image/png;base64," + base64.b64encode(content)
+
+
+def test_a_large_file_cut_short_or_growing_past_its_limit_is_refused_when_read_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    from scenario_async.images import ImageTooLargeError, TruncatedImageError
+
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(big_png(8, payload=2 * 2**20)[:-20])
+    with pytest.raises(TruncatedImageError, match=r"cut\.png is truncated"):
+        Image.from_path(cut).identified_parts()
+
+    whole = big_png(9, payload=2 * 2**20)
+    growing = tmp_path / "growing.png"
+    growing.write_bytes(whole)
+    real_fstat = os.fstat
+
+    def fstat_then_grow(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            with growing.open("ab") as file:
+                file.write(b"\0" * 100)  # another program appends, after the size was seen
+        return info
+
+    monkeypatch.setattr(os, "fstat", fstat_then_grow)
+    with pytest.raises(ImageTooLargeError, match="grew past the limit of"):
+        Image.from_path(growing, max_bytes=len(whole) + 10).identified_parts()
+
+
+async def test_file_work_runs_in_one_worker_thread_at_a_time() -> None:
+    """More threads would only take the GIL and the cores from the event loop: however
+    many images are being prepared, their file work never overlaps."""
+    import asyncio
+    import time
+
+    from scenario_async._offload import off_the_loop
+
+    lock = threading.Lock()
+    running = peak = 0
+    threads: set[str] = set()
+
+    def work(index: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        threads.add(threading.current_thread().name)
+        time.sleep(0.005)
+        with lock:
+            running -= 1
+        return index
+
+    results = await asyncio.gather(*(off_the_loop(work, i) for i in range(8)))
+
+    assert results == list(range(8))
+    assert peak == 1
+    assert threading.current_thread().name not in threads
