@@ -43,7 +43,7 @@ from ._errors import (
     ConflictError,
     ScenarioError,
 )
-from ._offload import off_the_loop
+from ._offload import let_the_loop_run, off_the_loop
 from ._transport import AiohttpTransport, Answer, Transport
 from ._version import __version__
 from ._wire import Body
@@ -187,6 +187,7 @@ def _read_part(
             )
         pieces.append(piece)
         got += len(piece)
+        let_the_loop_run()
     return tuple(pieces)
 
 

@@ -28,6 +28,7 @@ from ._image_format import (
     sniff_mime_type,
 )
 from ._image_format import refuse_truncated as refuse_truncated  # for the fake API
+from ._offload import let_the_loop_run
 from ._validate import check_id, data_url_content
 
 __all__ = [
@@ -210,6 +211,7 @@ class Image:
             digest = hashlib.sha256()
             for offset in range(0, info.st_size, _HASH_PIECE):
                 digest.update(os.pread(fd, _HASH_PIECE, offset))
+                let_the_loop_run()
             return digest.hexdigest(), mime, info
         finally:
             os.close(fd)
@@ -464,6 +466,7 @@ def _read_pieces(fd: int, max_bytes: int, path: Path) -> list[bytes]:
         if total > max_bytes:
             raise _grew_too_large(path, max_bytes)
         partial += chunk  # a whole piece is mostly one read: adding to b"" copies nothing
+        let_the_loop_run()
         if len(partial) == _ENCODE_SLICE:
             pieces.append(partial)
             partial = b""
@@ -492,4 +495,5 @@ def _identified_file(path: Path, max_bytes: int) -> tuple[str, tuple[bytes, ...]
         piece = pieces.pop()
         digest.update(piece)
         parts.append(pybase64.b64encode(piece))
+        let_the_loop_run()
     return digest.hexdigest(), tuple(parts)
