@@ -789,8 +789,10 @@ class _Run:
         self.claim(image.id)
         self.journal.record_landed(job.sha256, job.name, image.id or "")
         # What identifies the image, not the whole answer: its signed download URL expires
-        # anyway, and 100,000 of them would be most of a run's memory.
-        kept = TrainingImage(id=image.id, name=image.name, created_at=image.created_at)
+        # anyway, and 100,000 of them would be most of a run's memory. Its name is the one
+        # the run holds already when the service answered that one (60 bytes an image).
+        name = job.name if image.name == job.name else image.name
+        kept = TrainingImage(id=image.id, name=name, created_at=image.created_at)
         outcome = Outcome(job.index, job.source, "sent", kept, name=job.name, sha256=job.sha256)
         self.finish(outcome, sent=_image_size(job.parts))
 

@@ -150,6 +150,21 @@ async def test_outcomes_and_events_of_in_memory_images_hold_none_of_their_data(
     ]
 
 
+async def test_a_sent_outcome_shares_its_name_with_its_training_image() -> None:
+    """A 100,000-image run keeps one name string per image, not two: the training image an
+    outcome keeps takes the run's own name when the service answered the same one."""
+    paths = [Image.from_bytes(big_png(i), name=f"shared-{i}.png") for i in range(3)]
+    async with FakeScenario(record_requests=False, models=["m"]) as fake, fake.client() as client:
+        result = await client.models.training_images.add_many("m", paths)
+    for outcome in result:
+        assert outcome.status == "sent" and outcome.training_image is not None
+        assert outcome.training_image.name == outcome.name
+        assert outcome.training_image.name is outcome.name
+    assert sorted(str(i.name) for i in fake.training_images("m")) == [
+        f"shared-{i}.png" for i in range(3)
+    ]
+
+
 @pytest.mark.parametrize(
     ("fake_options", "client_options"),
     [
