@@ -454,14 +454,22 @@ def _grew_too_large(path: Path, max_bytes: int) -> ImageTooLargeError:
     )
 
 
-def _read_pieces(fd: int, max_bytes: int, path: Path) -> list[bytes]:
+def _read_pieces(fd: int, expected: int, max_bytes: int, path: Path) -> list[bytes]:
     """What ``fd`` holds, in pieces of ``_ENCODE_SLICE`` bytes (the last one maybe shorter),
-    refusing more than ``max_bytes``. Each read is one piece: the kernel does not interrupt
-    a read, and one of 20 MiB keeps an event loop that shares its core waiting 10 ms."""
+    refusing more than ``max_bytes``. Each read is one piece at most: the kernel does not
+    interrupt a read, and one of 20 MiB keeps an event loop that shares its core waiting
+    10 ms. The last asks for one byte more than the ``expected`` size, so that its bytes
+    object is made the right size (not a whole piece's) and the next read finds the end."""
     pieces: list[bytes] = []
     total = 0
     partial = b""
-    while chunk := os.read(fd, min(_ENCODE_SLICE - len(partial), max_bytes + 1 - total)):
+    while True:
+        want = min(_ENCODE_SLICE - len(partial), max_bytes + 1 - total)
+        if total <= expected:
+            want = min(want, expected + 1 - total)
+        chunk = os.read(fd, want)
+        if not chunk:
+            break
         total += len(chunk)
         if total > max_bytes:
             raise _grew_too_large(path, max_bytes)
@@ -479,9 +487,9 @@ def _identified_file(path: Path, max_bytes: int) -> tuple[str, tuple[bytes, ...]
     """A file's SHA-256 (hex) and data URL parts (``Image.identified_parts``), never joined:
     read in pieces, checked whole on those very pieces, then hashed and encoded a piece at
     a time, each piece let go once encoded. For a worker thread."""
-    fd, _ = open_regular_file(path, max_bytes)
+    fd, info = open_regular_file(path, max_bytes)
     try:
-        pieces = _read_pieces(fd, max_bytes, path)
+        pieces = _read_pieces(fd, info.st_size, max_bytes, path)
     finally:
         os.close(fd)
     view = PiecesView(pieces, _ENCODE_SLICE)
