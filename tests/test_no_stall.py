@@ -266,10 +266,9 @@ def test_a_large_file_is_read_a_piece_at_a_time_and_checked_on_those_pieces(
 def test_a_large_file_cut_short_or_growing_past_its_limit_is_refused_when_read_in_pieces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
-    import stat
-
     from scenario_async.images import ImageTooLargeError, TruncatedImageError
+
+    from .test_special_files import grow_after_each_fstat
 
     cut = tmp_path / "cut.png"
     cut.write_bytes(big_png(8, payload=2 * 2**20)[:-20])
@@ -279,16 +278,7 @@ def test_a_large_file_cut_short_or_growing_past_its_limit_is_refused_when_read_i
     whole = big_png(9, payload=2 * 2**20)
     growing = tmp_path / "growing.png"
     growing.write_bytes(whole)
-    real_fstat = os.fstat
-
-    def fstat_then_grow(fd: int) -> os.stat_result:
-        info = real_fstat(fd)
-        if stat.S_ISREG(info.st_mode):
-            with growing.open("ab") as file:
-                file.write(b"\0" * 100)  # another program appends, after the size was seen
-        return info
-
-    monkeypatch.setattr(os, "fstat", fstat_then_grow)
+    grow_after_each_fstat(monkeypatch, growing)
     with pytest.raises(ImageTooLargeError, match="grew past the limit of"):
         Image.from_path(growing, max_bytes=len(whole) + 10).identified_parts()
 

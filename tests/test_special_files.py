@@ -225,19 +225,25 @@ def test_the_default_limit_is_max_image_bytes(tmp_path: Path) -> None:
     assert len(Image.from_path(at_limit).read()) == MAX_IMAGE_BYTES
 
 
-def test_a_file_that_grows_past_the_limit_while_read_is_refused(
-    png_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def grow_after_each_fstat(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """Make ``path`` grow by 100 bytes each time a regular file's size is looked at: as if
+    another program appended to it after its size was seen."""
     real_fstat = os.fstat
 
     def fstat_then_grow(fd: int) -> os.stat_result:
         info = real_fstat(fd)
         if stat.S_ISREG(info.st_mode):
-            with png_file.open("ab") as file:
-                file.write(b"\x00" * 100)  # another program appends, after the size was seen
+            with path.open("ab") as file:
+                file.write(b"\x00" * 100)
         return info
 
     monkeypatch.setattr(os, "fstat", fstat_then_grow)
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(
+    png_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grow_after_each_fstat(monkeypatch, png_file)
     image = Image.from_path(png_file, max_bytes=len(PNG) + 10)
     with pytest.raises(ImageTooLargeError) as caught:
         image.read()
