@@ -28,6 +28,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import anyio
+import anyio.lowlevel
+
 T = TypeVar("T")
 
 #: How much lower the worker thread's priority is than the process's (a nice increment).
@@ -81,16 +84,24 @@ _CAN_YIELD = hasattr(os, "sched_yield")
 async def off_the_loop(func: Callable[..., T], *args: Any) -> T:
     """``func(*args)`` in the SDK's file worker, after the work queued before it.
 
-    A cancellation waits for ``func`` to return before it is let through (then raised,
-    whatever ``func`` returned), so that nothing ``func`` does (a file it opens, say)
-    happens after the caller has moved on."""
-    done = asyncio.wrap_future(_the_worker().submit(func, *args))
+    A cancellation waits for ``func`` to return, if it has started, before it is let
+    through (then raised, whatever ``func`` returned), so that nothing ``func`` does (a
+    file it opens, say) happens after the caller has moved on; work not started yet is
+    dropped. The wait is shielded from anyio's cancel scopes, which would otherwise cancel
+    the waiting task again on every turn of the loop."""
+    work = _the_worker().submit(func, *args)
+    done = asyncio.wrap_future(work)
     cancelled: asyncio.CancelledError | None = None
-    while not done.done():
-        try:
-            await asyncio.wait((done,))
-        except asyncio.CancelledError as exc:
-            cancelled = exc
+    with anyio.CancelScope(shield=True):
+        while not done.done():
+            try:
+                await asyncio.wait((done,))
+            except asyncio.CancelledError as exc:
+                cancelled = exc
+                work.cancel()  # only if it has not started
     if cancelled is not None:
+        if not done.cancelled():
+            done.exception()  # looked at, so that asyncio does not log it as lost
         raise cancelled
+    await anyio.lowlevel.checkpoint_if_cancelled()  # a cancel scope cancelled meanwhile
     return done.result()

@@ -347,12 +347,11 @@ class PiecesView(_ContentView):
         self._piece = piece
 
     def _get(self, start: int, stop: int) -> bytes:
-        first, last = start // self._piece, (stop - 1) // self._piece
-        at = first * self._piece
-        if first == last:
-            return self._pieces[first][start - at : stop - at]
-        joined = b"".join(self._pieces[first : last + 1])
-        return joined[start - at : stop - at]
+        parts = []
+        for index in range(start // self._piece, (stop - 1) // self._piece + 1):
+            at = index * self._piece
+            parts.append(self._pieces[index][max(start - at, 0) : stop - at])
+        return b"".join(parts)  # one part is returned as it is, not copied
 
 
 #: What a file that grows while read is read by, once past the size it had.

@@ -21,6 +21,7 @@ from scenario_async.images import (
     ImageFileError,
     ImageTooLargeError,
     NotAnImageError,
+    PiecesView,
     TruncatedImageError,
 )
 
@@ -58,6 +59,31 @@ def test_a_file_view_answers_as_its_bytes_do(
         else:
             with pytest.raises(IndexError):
                 view[start]
+
+
+@given(
+    content=st.binary(max_size=2_000),
+    piece=st.integers(1, 300),
+    sub=st.binary(min_size=1, max_size=3),
+    start=st.integers(-10, 2_010),
+    stop=st.integers(-10, 2_010),
+)
+def test_a_pieces_view_answers_as_its_joined_bytes_do(
+    content: bytes, piece: int, sub: bytes, start: int, stop: int
+) -> None:
+    """A file read in pieces is checked on those pieces, which must answer as one
+    ``bytes`` would, wherever a look falls across their edges."""
+    pieces = [content[at : at + piece] for at in range(0, len(content), piece)]
+    view = PiecesView(pieces, piece)
+    assert len(view) == len(content)
+    assert view[start:stop] == content[start:stop]
+    assert view.find(sub, start) == content.find(sub, start)
+    assert view.endswith(sub) == content.endswith(sub)
+    if -len(content) <= start < len(content):
+        assert view[start] == content[start]
+    else:
+        with pytest.raises(IndexError):
+            view[start]
 
 
 def test_a_find_across_block_edges_is_found(tmp_path: Path) -> None:

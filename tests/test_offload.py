@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 import threading
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,84 @@ def test_a_forked_child_gets_a_worker_of_its_own() -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert answer == b"42"
     assert _offload._worker is not None  # the parent's is still there
+
+
+async def test_a_cancel_scope_waiting_for_the_work_does_not_wake_it_again_and_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """anyio cancels a task in a cancelled scope again on every turn of the loop while it
+    waits: unshielded, the wait would spin the loop (and starve the worker) until the work
+    ends. The wait is woken once, and the cancellation still goes through after it."""
+    import anyio
+
+    waits = 0
+    real_wait = asyncio.wait
+
+    async def counted_wait(*args: Any, **kwargs: Any) -> Any:
+        nonlocal waits
+        waits += isinstance(args[0], tuple)  # the worker's waits, not anyio's
+        return await real_wait(*args, **kwargs)
+
+    monkeypatch.setattr("scenario_async._offload.asyncio.wait", counted_wait)
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def work() -> None:
+        started.set()
+        release.wait(5)
+        finished.append("done")
+
+    async def cancel_when_started(scope: anyio.CancelScope) -> None:
+        await anyio.to_thread.run_sync(started.wait, 5)
+        scope.cancel()
+        await anyio.sleep(0.05)  # many turns of the loop while the work goes on
+        release.set()
+
+    after: list[str] = []
+    async with anyio.create_task_group() as group:
+        with anyio.CancelScope() as scope:
+            group.start_soon(cancel_when_started, scope)
+            await off_the_loop(work)
+            after.append("not cancelled")
+    assert finished == ["done"]
+    assert after == []  # the cancellation went through once the work had ended
+    assert waits == 1
+
+
+async def test_work_not_started_is_dropped_and_a_failure_of_cancelled_work_is_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import gc
+
+    started, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def blocker() -> None:
+        started.set()
+        release.wait(5)
+
+    def failing() -> None:
+        ran.append("failing")
+        raise FileNotFoundError("gone")
+
+    first = asyncio.create_task(off_the_loop(blocker))
+    assert await asyncio.to_thread(started.wait, 5)
+    queued = asyncio.create_task(off_the_loop(ran.append, "queued"))
+    await asyncio.sleep(0)
+    queued.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await queued  # left at once: its work had not started
+    assert not release.is_set()
+
+    failed = asyncio.create_task(off_the_loop(failing))
+    await asyncio.sleep(0)
+    release.set()
+    await first
+    await asyncio.sleep(0.01)
+    failed.cancel()
+    with pytest.raises((asyncio.CancelledError, FileNotFoundError)):
+        await failed
+    gc.collect()
+    await asyncio.sleep(0)
+    assert ran in (["failing"], [])
+    assert "never retrieved" not in caplog.text
