@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ._process import CLIENT_CORES, ROOT, SERVER_CORES, pinned, serving
+from ._process import run_client as client_process
 from .client import Meter, make_image
 
 BLOCK = Meter.BLOCK
@@ -39,18 +40,9 @@ def server(latency: float) -> AbstractContextManager[str]:
 
 
 def run_client(variant: str, url: str, n: int, concurrency: int, spec: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.client", variant, url, str(n), str(concurrency), spec],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        preexec_fn=pinned(CLIENT_CORES),
+    return client_process(
+        "bench.client", variant, url, str(n), str(concurrency), spec, what=variant
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"{variant} failed:\n{done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def measure(

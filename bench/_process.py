@@ -3,6 +3,7 @@ client run on, and starting a stand-in server in a process of its own."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,3 +53,20 @@ def serving(*module_args: str) -> Iterator[str]:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def run_client(module: str, *args: str, what: str) -> dict[str, Any]:
+    """``python -m module *args`` on the client's core, to its end; the JSON object of its
+    last line of output. ``what`` names it when it fails (with the end of its stderr)."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        preexec_fn=pinned(CLIENT_CORES),
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures

@@ -32,7 +32,6 @@ import itertools
 import json
 import math
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,8 @@ from typing import Any, Literal, TypeAlias
 
 from aiohttp import web
 
-from ._process import CLIENT_CORES, ROOT, pinned, serving
+from ._process import run_client as client_process
+from ._process import serving
 from .client import make_image
 from .server import ANSWER_HEAD, ANSWER_TAIL
 
@@ -272,18 +272,15 @@ async def upload(url: str, n: int, concurrency: Concurrency, size: int) -> dict[
 
 
 def run_client(url: str, n: int, concurrency: Concurrency, size: int = 1024) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.auto", "client", url, str(n), str(concurrency), str(size)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        preexec_fn=pinned(CLIENT_CORES),
+    return client_process(
+        "bench.auto",
+        "client",
+        url,
+        str(n),
+        str(concurrency),
+        str(size),
+        what=f"the client ({concurrency})",
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"the client ({concurrency}) failed:\n{done.stderr[-3000:]}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
 
 
 # The scenario --------------------------------------------------------------------------------

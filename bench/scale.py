@@ -42,7 +42,6 @@ import random
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -480,22 +479,13 @@ def run_client(
 ) -> dict[str, Any]:
     """One client process; its figures, with the server's view of the run (when its first
     request arrived, how long the model took to build) added."""
-    from ._process import CLIENT_CORES, ROOT, pinned
+    from ._process import run_client as client_process
 
     control(url, "reset")
-    command = [sys.executable, "-m", "bench.scale", "client", url, str(journal), phase]
-    command += [str(count), "--new", str(new), "--kind", kind, "--diagnose", diagnose]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        preexec_fn=pinned(CLIENT_CORES),
+    arguments = [url, str(journal), phase, str(count), "--new", str(new), "--kind", kind]
+    figures = client_process(
+        "bench.scale", "client", *arguments, "--diagnose", diagnose, what="the scale client"
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"the scale client failed:\n{done.stderr[-3000:]}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     server = control(url, "stats")
     first_post = server["first_post_at"]
     figures["first_request_s"] = None if first_post is None else first_post - figures["called_at"]

@@ -29,7 +29,6 @@ import gc
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Iterator
@@ -179,30 +178,10 @@ def run_client(
     url: str, folder: Path, sends: int, concurrency: int = CONCURRENCY, via: str = "default"
 ) -> dict[str, Any]:
     """One client process against the server at ``url``; its figures."""
-    from ._process import CLIENT_CORES, ROOT, pinned
+    from ._process import run_client as client_process
 
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.stall",
-            "client",
-            url,
-            str(folder),
-            str(sends),
-            str(concurrency),
-            via,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        preexec_fn=pinned(CLIENT_CORES),
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the stall client failed:\n{done.stderr[-2000:]}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
+    arguments = [url, str(folder), str(sends), str(concurrency), via]
+    return client_process("bench.stall", "client", *arguments, what="the stall client")
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:

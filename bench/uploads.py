@@ -34,7 +34,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +41,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from ._process import CLIENT_CORES, ROOT, pinned, serving
+from ._process import run_client as client_process
+from ._process import serving
 from .client import make_image, rss_bytes
 
 KEY, SECRET = "bench-key", "bench-secret"
@@ -219,27 +219,8 @@ def client_main(variant: str, url: str, folder: str, concurrency: int) -> None:
 
 
 def run_client(variant: str, url: str, folder: Path, concurrency: int) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.uploads",
-            "--client",
-            variant,
-            url,
-            str(folder),
-            str(concurrency),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        preexec_fn=pinned(CLIENT_CORES),
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{variant} failed:\n{done.stderr[-3000:]}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
+    arguments = [variant, url, str(folder), str(concurrency)]
+    return client_process("bench.uploads", "--client", *arguments, what=variant)
 
 
 # The comparison -----------------------------------------------------------------------------
