@@ -40,6 +40,21 @@ def view_of(content: bytes, tmp: Path) -> Iterator[FileView]:
         os.close(fd)
 
 
+def answers_as(
+    view: FileView | PiecesView, content: bytes, sub: bytes, start: int, stop: int
+) -> None:
+    """``view`` answers every question the end checks ask as ``content`` does."""
+    assert len(view) == len(content)
+    assert view[start:stop] == content[start:stop]
+    assert view.find(sub, start) == content.find(sub, start)
+    assert view.endswith(sub) == content.endswith(sub)
+    if -len(content) <= start < len(content):
+        assert view[start] == content[start]
+    else:
+        with pytest.raises(IndexError):
+            view[start]
+
+
 @given(
     content=st.binary(max_size=300_000),
     sub=st.binary(min_size=1, max_size=3),
@@ -50,15 +65,7 @@ def test_a_file_view_answers_as_its_bytes_do(
     tmp_path_factory: pytest.TempPathFactory, content: bytes, sub: bytes, start: int, stop: int
 ) -> None:
     with view_of(content, tmp_path_factory.mktemp("v")) as view:
-        assert len(view) == len(content)
-        assert view[start:stop] == content[start:stop]
-        assert view.find(sub, start) == content.find(sub, start)
-        assert view.endswith(sub) == content.endswith(sub)
-        if -len(content) <= start < len(content):
-            assert view[start] == content[start]
-        else:
-            with pytest.raises(IndexError):
-                view[start]
+        answers_as(view, content, sub, start, stop)
 
 
 @given(
@@ -74,16 +81,7 @@ def test_a_pieces_view_answers_as_its_joined_bytes_do(
     """A file read in pieces is checked on those pieces, which must answer as one
     ``bytes`` would, wherever a look falls across their edges."""
     pieces = [content[at : at + piece] for at in range(0, len(content), piece)]
-    view = PiecesView(pieces, piece)
-    assert len(view) == len(content)
-    assert view[start:stop] == content[start:stop]
-    assert view.find(sub, start) == content.find(sub, start)
-    assert view.endswith(sub) == content.endswith(sub)
-    if -len(content) <= start < len(content):
-        assert view[start] == content[start]
-    else:
-        with pytest.raises(IndexError):
-            view[start]
+    answers_as(PiecesView(pieces, piece), content, sub, start, stop)
 
 
 def test_a_find_across_block_edges_is_found(tmp_path: Path) -> None:
