@@ -354,9 +354,6 @@ class PiecesView(_ContentView):
         return b"".join(parts)  # one part is returned as it is, not copied
 
 
-#: What a file that grows while read is read by, once past the size it had.
-_GROWTH_CHUNK = 2**20
-
 _FILE_KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -383,7 +380,8 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
     """The bytes of ``path``, which must be a regular file of at most ``max_bytes``."""
     fd, info = open_regular_file(path, max_bytes)
     try:
-        return _read_to_end(fd, info.st_size, max_bytes, path)
+        # One piece is returned as it was read; a larger file is joined once.
+        return b"".join(_read_pieces(fd, info.st_size, max_bytes, path))
     finally:
         os.close(fd)
 
@@ -430,29 +428,6 @@ def open_regular_file(path: Path, max_bytes: int) -> tuple[int, os.stat_result]:
     return fd, info
 
 
-def _read_to_end(fd: int, expected: int, max_bytes: int, path: Path) -> bytes:
-    """Read ``fd`` to its end, refusing more than ``max_bytes``. The first read asks for one
-    byte more than the file's size, so that it mostly brings the whole file in one bytes
-    object (joined without a copy) and the next read says the file ended."""
-    parts: list[bytes] = []
-    total = 0
-    while total <= max_bytes:
-        want = expected + 1 - total if total <= expected else _GROWTH_CHUNK
-        chunk = os.read(fd, min(want, max_bytes + 1 - total))
-        if not chunk:
-            return b"".join(parts)
-        parts.append(chunk)
-        total += len(chunk)
-    raise _grew_too_large(path, max_bytes)
-
-
-def _grew_too_large(path: Path, max_bytes: int) -> ImageTooLargeError:
-    return ImageTooLargeError(
-        f"{path} is too large: it grew past the limit of {max_bytes} bytes (max_bytes) "
-        "while it was read"
-    )
-
-
 def _read_pieces(fd: int, expected: int, max_bytes: int, path: Path) -> list[bytes]:
     """What ``fd`` holds, in pieces of ``_ENCODE_SLICE`` bytes (the last one maybe shorter),
     refusing more than ``max_bytes``. Each read is one piece at most: the kernel does not
@@ -471,7 +446,10 @@ def _read_pieces(fd: int, expected: int, max_bytes: int, path: Path) -> list[byt
             break
         total += len(chunk)
         if total > max_bytes:
-            raise _grew_too_large(path, max_bytes)
+            raise ImageTooLargeError(
+                f"{path} is too large: it grew past the limit of {max_bytes} bytes "
+                "(max_bytes) while it was read"
+            )
         partial += chunk  # a whole piece is mostly one read: adding to b"" copies nothing
         let_the_loop_run()
         if len(partial) == _ENCODE_SLICE:
