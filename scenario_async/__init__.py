@@ -4,6 +4,8 @@
 holds the typed answers; ``scenario_async.testing`` an embedded fake Scenario API.
 """
 
+from typing import TYPE_CHECKING
+
 from ._client import DEFAULT_BASE_URL, AsyncScenario
 from ._errors import (
     APIConnectionError,
@@ -31,28 +33,59 @@ from ._errors import (
     UnknownOutcomeError,
     UnprocessableEntityError,
 )
-from ._multipart import (
-    FileChangedError,
-    UploadError,
-    UploadFailedError,
-    UploadPartError,
-    UploadTimeoutError,
-)
+from ._lazy import lazy_names
 from ._options import RequestOptions, Timeout, UnknownOutcome
 from ._raw import APIResponse, AsyncAPIResponse
 from ._version import __version__
-from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
-from .images import (
-    MAX_IMAGE_BYTES,
-    Image,
-    ImageFileError,
-    ImageTooLargeError,
-    NotAnImageError,
-    TruncatedImageError,
-)
-from .sync import Scenario
-from .types.parameters import TrainingParameters
-from .types.training_images import Pair
+
+if TYPE_CHECKING:
+    from ._multipart import (
+        FileChangedError,
+        UploadError,
+        UploadFailedError,
+        UploadPartError,
+        UploadTimeoutError,
+    )
+    from .bulk import BulkResult, BulkUploadError, Outcome, ProgressEvent
+    from .images import (
+        MAX_IMAGE_BYTES,
+        Image,
+        ImageFileError,
+        ImageTooLargeError,
+        NotAnImageError,
+        TruncatedImageError,
+    )
+    from .sync import Scenario
+    from .types.parameters import TrainingParameters
+    from .types.training_images import Pair
+
+# Imported on first use (see _lazy.py): the blocking client, the bulk engine, images and
+# uploads are not what every program needs at start.
+if not TYPE_CHECKING:  # type checkers read the imports above, and no other name
+    __getattr__, __dir__ = lazy_names(
+        globals(),
+        {
+            "._multipart": (
+                "FileChangedError",
+                "UploadError",
+                "UploadFailedError",
+                "UploadPartError",
+                "UploadTimeoutError",
+            ),
+            ".bulk": ("BulkResult", "BulkUploadError", "Outcome", "ProgressEvent"),
+            ".images": (
+                "MAX_IMAGE_BYTES",
+                "Image",
+                "ImageFileError",
+                "ImageTooLargeError",
+                "NotAnImageError",
+                "TruncatedImageError",
+            ),
+            ".sync": ("Scenario",),
+            ".types.parameters": ("TrainingParameters",),
+            ".types.training_images": ("Pair",),
+        },
+    )
 
 __all__ = [
     "DEFAULT_BASE_URL",

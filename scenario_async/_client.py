@@ -11,6 +11,7 @@ import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
@@ -35,13 +36,14 @@ from ._raw import RawResource, Recorder, raw_of
 from ._redact import Redactor
 from ._transport import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport, Transport
 from ._version import __version__
-from .resources.assets import AsyncAssets, AsyncAssetsWithRawResponse
-from .resources.jobs import AsyncJobs, AsyncJobsWithRawResponse
-from .resources.models import AsyncModels, AsyncModelsWithRawResponse
-from .resources.uploads import AsyncUploads, AsyncUploadsWithRawResponse
 
 if TYPE_CHECKING:
     import ssl
+
+    from .resources.assets import AsyncAssets, AsyncAssetsWithRawResponse
+    from .resources.jobs import AsyncJobs, AsyncJobsWithRawResponse
+    from .resources.models import AsyncModels, AsyncModelsWithRawResponse
+    from .resources.uploads import AsyncUploads, AsyncUploadsWithRawResponse
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -118,10 +120,6 @@ class AsyncScenario:
     URL to ``SCENARIO_BASE_URL`` or Scenario's production API.
     """
 
-    models: AsyncModels
-    jobs: AsyncJobs
-    assets: AsyncAssets
-    uploads: AsyncUploads
     #: Where a ``with_raw_response`` call's copy of the client records the answer it
     #: accepts; None on every client a user holds.
     _recorder: Recorder | None = None
@@ -236,13 +234,43 @@ class AsyncScenario:
         self._request_headers: Mapping[str, str] = headers  # those the transport does not add
         self._redact = Redactor(api_key, api_secret)
         self._shared = _Shared(transport, 0.0 if rate_limit is None else 1.0 / rate_limit)
-        self._init_resources()
 
-    def _init_resources(self) -> None:
-        self.models = AsyncModels(self)
-        self.jobs = AsyncJobs(self)
-        self.assets = AsyncAssets(self)
-        self.uploads = AsyncUploads(self)
+    # Each resource is made on first use, and its module and answer types are imported then:
+    # a program pays for what it calls, not for the whole API, when it imports and makes a
+    # client. A copy (``with_options``) makes its own.
+    @cached_property
+    def models(self) -> AsyncModels:
+        from .resources.models import AsyncModels
+
+        return AsyncModels(self)
+
+    @cached_property
+    def jobs(self) -> AsyncJobs:
+        from .resources.jobs import AsyncJobs
+
+        return AsyncJobs(self)
+
+    @cached_property
+    def assets(self) -> AsyncAssets:
+        from .resources.assets import AsyncAssets
+
+        return AsyncAssets(self)
+
+    @cached_property
+    def uploads(self) -> AsyncUploads:
+        from .resources.uploads import AsyncUploads
+
+        return AsyncUploads(self)
+
+    def _copy(self) -> AsyncScenario:
+        """A copy with the same settings and pool, whose resources are its own."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(
+            (name, value)
+            for name, value in self.__dict__.items()
+            if name not in ("models", "jobs", "assets", "uploads")
+        )
+        return clone
 
     def __repr__(self) -> str:
         return f"AsyncScenario(base_url={self.base_url!r}, max_retries={self.max_retries})"
@@ -257,10 +285,8 @@ class AsyncScenario:
     def _recording(self, recorder: Recorder) -> AsyncScenario:
         """A copy for one ``with_raw_response`` call: the same settings and pool, and its
         requests record their accepted answer to ``recorder``."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__)
+        clone = self._copy()
         clone._recorder = recorder
-        clone._init_resources()
         return clone
 
     def with_options(
@@ -274,8 +300,7 @@ class AsyncScenario:
 
         Closing either closes the shared pool.
         """
-        clone = object.__new__(AsyncScenario)
-        clone.__dict__.update(self.__dict__)
+        clone = self._copy()
         if timeout is not None:
             clone.timeout = _client_timeout(timeout, self._connect_timeout)
         if max_retries is not None:
@@ -284,7 +309,6 @@ class AsyncScenario:
         if on_unknown_outcome is not None:
             _check_unknown_outcome(on_unknown_outcome)
             clone.on_unknown_outcome = on_unknown_outcome
-        clone._init_resources()
         return clone
 
     async def __aenter__(self) -> AsyncScenario:
@@ -459,10 +483,10 @@ class AsyncScenarioWithRawResponse(RawResource):
     """``client.with_raw_response``: ``.models``, ``.jobs``, ``.assets``, ``.uploads`` are
     those resources' ``with_raw_response``."""
 
-    models = raw_of(AsyncModelsWithRawResponse)
-    jobs = raw_of(AsyncJobsWithRawResponse)
-    assets = raw_of(AsyncAssetsWithRawResponse)
-    uploads = raw_of(AsyncUploadsWithRawResponse)
+    models: raw_of[AsyncModelsWithRawResponse] = raw_of()
+    jobs: raw_of[AsyncJobsWithRawResponse] = raw_of()
+    assets: raw_of[AsyncAssetsWithRawResponse] = raw_of()
+    uploads: raw_of[AsyncUploadsWithRawResponse] = raw_of()
 
 
 def _not_credible(method: str, url: str) -> APIResponseValidationError:

@@ -283,10 +283,9 @@ def first_page(
 
 class raw_of(Generic[R]):
     """``with_raw_response`` of the attribute of the same name of the resource (or client)
-    a raw view is of: ``client.with_raw_response.models``, ``...models.training_images``."""
-
-    def __init__(self, cls: type[R]) -> None:
-        self._cls = cls
+    a raw view is of: ``client.with_raw_response.models``, ``...models.training_images``.
+    Its type is declared (``models: raw_of[AsyncModelsWithRawResponse] = raw_of()``), so
+    that the view's class is only imported with the resource."""
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name

@@ -469,9 +469,11 @@ def public_callables(view: object) -> dict[str, Any]:
 
 
 def resources(root: object, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(dotted path, resource) of every resource below ``root``, depth first."""
-    for name, value in vars(root).items():
-        if not name.startswith("_") and hasattr(value, "_client"):
+    """(dotted path, resource) of every resource below ``root``, depth first (each made
+    by looking it up: a client makes its resources on first use)."""
+    for name in [name for name in dir(root) if not name.startswith("_")]:
+        value = getattr(root, name)
+        if hasattr(value, "_client"):
             path = f"{prefix}{name}"
             yield path, value
             yield from resources(value, f"{path}.")
@@ -492,8 +494,9 @@ def test_every_call_that_sends_one_request_has_a_raw_twin_of_the_same_parameters
             assert signature.parameters == plain[name].parameters, (path, name)
             assert str(signature.return_annotation).startswith("AsyncAPIResponse["), name
             assert twin.__name__ == name and twin.__doc__ == getattr(resource, name).__doc__
-        for name, below in vars(resource).items():  # nested views follow nested resources
-            if not name.startswith("_") and hasattr(below, "_client"):
+        for name in [name for name in dir(resource) if not name.startswith("_")]:
+            below = getattr(resource, name)  # nested views follow nested resources
+            if hasattr(below, "_client"):
                 assert getattr(view, name) is below.with_raw_response
     assert seen == RAW_CALLS
 

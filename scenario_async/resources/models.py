@@ -501,9 +501,9 @@ class AsyncModelsWithRawResponse(RawResource):
     restore = raw(AsyncModels.restore)
     copy = raw(AsyncModels.copy)
     download = raw(AsyncModels.download)
-    training_images = raw_of(AsyncTrainingImagesWithRawResponse)
-    train = raw_of(AsyncTrainWithRawResponse)
-    scores = raw_of(AsyncScoresWithRawResponse)
+    training_images: raw_of[AsyncTrainingImagesWithRawResponse] = raw_of()
+    train: raw_of[AsyncTrainWithRawResponse] = raw_of()
+    scores: raw_of[AsyncScoresWithRawResponse] = raw_of()
 
 
 async def _gone(error: APIStatusError, started: float) -> None:
