@@ -301,8 +301,10 @@ class _ContentView:
 
     def find(self, sub: bytes, start: SupportsIndex = 0, /) -> int:
         """Where ``sub`` first occurs from ``start``, or -1: read a block at a time, each
-        block overlapping the last by ``len(sub) - 1`` bytes."""
-        position = max(operator.index(start), 0)
+        block overlapping the last by ``len(sub) - 1`` bytes. A negative ``start`` counts
+        from the end, as for ``bytes``."""
+        position = operator.index(start)
+        position = max(position + self._size if position < 0 else position, 0)
         overlap = len(sub) - 1
         while position + len(sub) <= self._size:
             piece = self._read(position, position + self._BLOCK)

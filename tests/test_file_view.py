@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scenario_async.images import (
@@ -68,6 +68,7 @@ def test_a_file_view_answers_as_its_bytes_do(
         answers_as(view, content, sub, start, stop)
 
 
+@example(content=b"\x00\x00", piece=1, sub=b"\x00", start=-1, stop=0)  # from the end
 @given(
     content=st.binary(max_size=2_000),
     piece=st.integers(1, 300),
