@@ -332,7 +332,7 @@ async def upload(
     """One ``add_many``; its figures. ``diagnose``: "" (measure), "memory" (under
     tracemalloc) or "profile" (under cProfile until the first new send is announced)."""
     from scenario_async import AsyncScenario, Image
-    from scenario_async.journal import Journal
+    from scenario_async.journal import Item, Journal
 
     firsts: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -368,11 +368,11 @@ async def upload(
             first_send: list[float] = []
             announce = Journal.send
 
-            def send(self: Journal, content: str, name: str) -> None:
+            def send(self: Journal, item: Item) -> None:
                 if not first_send:
                     profiler.disable()
                     first_send.append(time.monotonic())
-                announce(self, content, name)
+                announce(self, item)
 
             Journal.send = send  # type: ignore[method-assign]
             profiler.enable()

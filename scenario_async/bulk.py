@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
 import sys
 import time
@@ -51,7 +52,7 @@ from ._multipart import FileStamp, PartSender, upload_file
 from ._offload import off_the_loop
 from ._validate import MAX_ASSET_IDS, check_bool, check_choice, check_id, check_query
 from .images import Image
-from .journal import Journal, Send, stored_name
+from .journal import Item, Journal, Send, stored_name
 from .types.training_images import Preset, TrainingImage, TrainingImageAddResponse
 
 if sys.version_info < (3, 11):
@@ -429,13 +430,15 @@ class _Run:
     on_progress: Callable[[ProgressEvent], None] | None
     #: Requests in flight: a fixed number, or a limit that adapts (``concurrency="auto"``).
     pace: int | AdaptiveLimit
-    outcomes: dict[int, Outcome] = field(factory=dict)
+    #: Each input's outcome at its index (None until it has one): a list, not a dict, as
+    #: indices run from 0 without gaps (8 bytes an input, not 30).
+    outcomes: list[Outcome | None] = field(factory=list)
     #: Images uploaded as assets, waiting to be attached.
     uploaded_assets: list[_Attach] = field(factory=list)
     #: What the model held when this run started: never the result of this run's sends.
     held: frozenset[str] = frozenset()
     #: The first input of each identity (see ``identity``), by identity.
-    first_of: dict[tuple[str, ...], int] = field(factory=dict)
+    first_of: dict[str | tuple[str, str], int] = field(factory=dict)
     #: Items whose earlier send could not be settled: not sent again, reported unknown.
     unsettled: dict[tuple[str, str], UnknownOutcomeError] = field(factory=dict)
     #: Stored names with an item of this run whose outcome stayed unknown: its image may be
@@ -471,7 +474,10 @@ class _Run:
     def finish(self, outcome: Outcome, sent: int = 0) -> None:
         if outcome.error is not None:
             _drop_locals(outcome.error)
-        self.outcomes[outcome.index] = outcome
+        outcomes, index = self.outcomes, outcome.index
+        if index >= len(outcomes):
+            outcomes.extend(itertools.repeat(None, index + 1 - len(outcomes)))
+        outcomes[index] = outcome
         if outcome.error is not None:
             self.stop_if_systemic(outcome.error)
         if self.on_progress is None:
@@ -508,11 +514,13 @@ class _Run:
 
     def result(self) -> BulkResult:
         """The outcomes in input order; a duplicate of an input that failed fails with it."""
+        outcomes = self.outcomes
         ordered = []
-        for index in sorted(self.outcomes):
-            outcome = self.outcomes[index]
+        for outcome in outcomes:
+            if outcome is None:
+                continue
             if outcome.duplicate_of is not None:
-                original = self.outcomes.get(outcome.duplicate_of)
+                original = outcomes[outcome.duplicate_of]
                 if original is not None and not original.ok:
                     outcome = _evolve(outcome, status=original.status, error=original.error)
             ordered.append(outcome)
@@ -580,18 +588,18 @@ class _Run:
                 if landed is not None:
                     self.claim(landed)
                 if send.asset is None and landed is None:
-                    journal.record_absent(content, name)
+                    journal.record_absent((content, name))
                 elif send.asset is None and landed is not None:
-                    journal.record_landed(content, name, landed)
+                    journal.record_landed((content, name), landed)
                 elif send.asset is not None and landed is None:
                     journal.record_asset_absent(send.asset)
                 elif send.asset is not None:
-                    journal.record_attached(send.asset, content, name)
+                    journal.record_attached(send.asset, (content, name))
                 continue
             if not found:
                 for (content, _), send in sends:
                     if send.asset is None:
-                        journal.record_absent(content, name)
+                        journal.record_absent((content, name))
                     else:
                         journal.record_asset_absent(send.asset)
                 continue
@@ -666,8 +674,10 @@ class _Run:
         shared = self.resource.client._shared
         return await run_pool(items, prepare, send, self.pace, left_out, lambda: shared.throttles)
 
-    def identity(self, digest: str, name: str) -> tuple[str, ...]:
-        return (digest,) if self.dedupe == "content" else (digest, name)
+    def identity(self, item: Item) -> str | Item:
+        """What makes two items the same: their content (``dedupe="content"``: the digest
+        itself, no tuple an item), else the item, content and stored name."""
+        return item[0] if self.dedupe == "content" else item
 
     async def prepare_image(self, index: int, source: Any) -> _Job | None:
         """Read and hash one image and settle what needs no request: a read failure, an
@@ -680,18 +690,19 @@ class _Run:
             del source  # the error's traceback keeps this frame: not the input with it
             self.finish(Outcome(index, label, "failed", error=exc))
             return None
-        first = self.first_of.setdefault(self.identity(digest, name), index)
+        item = (digest, name)  # one tuple, kept by the run's maps and the journal's alike
+        first = self.first_of.setdefault(self.identity(item), index)
         journal = self.journal
         done = Outcome(index, label, name=name, sha256=digest)
         if first != index:
             self.finish(_evolve(done, status="duplicate", duplicate_of=first))
             return None
-        if (digest, name) in self.deferred:
+        if item in self.deferred:
             self.held_back.append((index, source))  # settled at the end (settle_held_back)
             return None
-        landed_id = journal.landed.get((digest, name))
+        landed_id = journal.landed.get(item)
         if landed_id is None and journal.first_format:
-            landed_id = self.first_format_landed(digest, name, parts)
+            landed_id = self.first_format_landed(item, parts)
         if landed_id and landed_id not in self.held:
             landed_id = None  # it landed once, but the model no longer holds it: send again
         if landed_id is not None:
@@ -701,17 +712,17 @@ class _Run:
         if self.dedupe == "content" and digest in journal.landed_content:
             self.finish(_evolve(done, status="duplicate"))
             return None
-        unsettled = self.unsettled.get((digest, name))
+        unsettled = self.unsettled.get(item)
         if unsettled is not None:
             self.finish(_evolve(done, status="failed", error=unsettled))
             return None
-        asset_id = journal.uploaded.get((digest, name))
+        asset_id = journal.uploaded.get(item)
         if asset_id is not None:  # uploaded by an earlier run: attached, not uploaded again
             self.uploaded_assets.append(_Attach(index, label, asset_id, name, digest))
             return None
-        return _Job(index, label, given, name, digest, parts, upload)
+        return _Job(index, label, given, item, parts, upload)
 
-    def first_format_landed(self, digest: str, name: str, parts: tuple[bytes, ...]) -> str | None:
+    def first_format_landed(self, item: Item, parts: tuple[bytes, ...]) -> str | None:
         """The training image a first-format journal line records for this image (keyed by
         the hash of its data URL, and of the same stored name), recorded again in this
         format."""
@@ -719,9 +730,9 @@ class _Run:
         for part in parts:
             url_hash.update(part)
         landed = self.journal.first_format.get(url_hash.hexdigest())
-        if landed is None or landed[0] != name:
+        if landed is None or landed[0] != item[1]:
             return None
-        self.journal.record_landed(digest, name, landed[1])
+        self.journal.record_landed(item, landed[1])
         return landed[1]
 
     async def send_image(self, job: _Job) -> bool:
@@ -763,7 +774,7 @@ class _Run:
 
         client = self.resource.client
         check = _RunCheck(self, job.name) if client.on_unknown_outcome == "verify" else None
-        self.journal.send(job.sha256, job.name)
+        self.journal.send(job.item)
         try:
             answer = await post_image(
                 client,
@@ -776,7 +787,7 @@ class _Run:
             )
         except Exception as error:
             if not _maybe_stored(error) or (check is not None and check.surely_absent):
-                self.journal.record_absent(job.sha256, job.name)
+                self.journal.record_absent(job.item)
                 raise
             self.tainted.add(job.name)  # left unconfirmed: the next run settles it
             if isinstance(error, UnknownOutcomeError):
@@ -787,7 +798,7 @@ class _Run:
             ) from error
         image = answer.training_image
         self.claim(image.id)
-        self.journal.record_landed(job.sha256, job.name, image.id or "")
+        self.journal.record_landed(job.item, image.id or "")
         # What identifies the image, not the whole answer: its signed download URL expires
         # anyway, and 100,000 of them would be most of a run's memory. Its name is the one
         # the run holds already when the service answered that one (60 bytes an image).
@@ -805,7 +816,7 @@ class _Run:
             project_id=self.project_id,
         )
         asset_id = asset.asset.id or ""
-        self.journal.record_uploaded(job.sha256, job.name, asset_id)
+        self.journal.record_uploaded(job.item, asset_id)
         self.uploaded_assets.append(_Attach(job.index, job.source, asset_id, job.name, job.sha256))
 
     async def upload_in_parts(self, job: _Job, upload: _FileUpload) -> None:
@@ -828,7 +839,7 @@ class _Run:
             project_id=self.project_id,
             sender=self.part_sender,
         )
-        self.journal.record_uploaded(job.sha256, job.name, asset_id)
+        self.journal.record_uploaded(job.item, asset_id)
         self.uploaded_assets.append(
             _Attach(job.index, job.source, asset_id, job.name, job.sha256, upload.stamp.size)
         )
@@ -882,7 +893,7 @@ class _Run:
                 await self.settle_batch(batch, exc)
                 return
         for item in batch:
-            self.journal.record_attached(item.asset_id, item.sha256, item.name)
+            self.journal.record_attached(item.asset_id, item.journal_item)
             self.finish(item.outcome("sent"), sent=item.size)
 
     async def settle_batch(self, batch: list[_Attach], error: Exception) -> None:
@@ -892,8 +903,8 @@ class _Run:
         if not _maybe_stored(error):
             for item in batch:
                 self.journal.record_asset_absent(item.asset_id)
-                if item.name is not None and item.sha256 is not None:
-                    self.journal.forget_upload(item.sha256, item.name)  # uploaded again next time
+                if item.journal_item is not None:
+                    self.journal.forget_upload(item.journal_item)  # uploaded again next time
                 self.finish(item.outcome("failed", error=error))
             return
         images: list[TrainingImage] | None = None
@@ -906,7 +917,7 @@ class _Run:
                 with contextlib.suppress(UnknownOutcomeError):
                     found = _RunCheck(self, item.name).pick(images, error)
             if found is not None:
-                self.journal.record_attached(item.asset_id, item.sha256, item.name)
+                self.journal.record_attached(item.asset_id, item.journal_item)
                 self.finish(item.outcome("sent"))
                 continue
             if item.name is not None:
@@ -1221,11 +1232,19 @@ class _Job:
     source: Any
     #: The name as given (sent as is); ``name`` is how the service stores it.
     given_name: str
-    name: str
-    sha256: str
+    #: Content and stored name: the journal keeps this very tuple.
+    item: Item
     parts: tuple[bytes, ...]
     #: For a file sent in parts (``parts`` is then empty).
     upload: _FileUpload | None = None
+
+    @property
+    def sha256(self) -> str:
+        return self.item[0]
+
+    @property
+    def name(self) -> str:
+        return self.item[1]
 
 
 class _Read(NamedTuple):
@@ -1259,6 +1278,11 @@ class _Attach:
     sha256: str | None = None
     #: The file bytes an upload in parts sent (reported when the asset is attached).
     size: int = 0
+
+    @property
+    def journal_item(self) -> Item | None:
+        """Content and stored name, for an image this run or an earlier one uploaded."""
+        return None if self.sha256 is None or self.name is None else (self.sha256, self.name)
 
     def outcome(self, status: OutcomeStatus, error: BaseException | None = None) -> Outcome:
         return Outcome(

@@ -19,7 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 from attrs import define, field
 
@@ -30,6 +30,10 @@ __all__ = ["FORMAT_VERSION", "Journal", "JournalBusyError", "NotAJournalError", 
 #: The version written in every line (``"v"``). Lines without one are the first format,
 #: which recorded only what landed, keyed by content; they are still read.
 FORMAT_VERSION = 2
+
+#: An item of a direct add: its content's SHA-256 (hex) and its stored name. Passed as one
+#: tuple so that the maps keep the tuple the run already holds rather than a copy each.
+Item: TypeAlias = tuple[str, str]
 
 
 class JournalBusyError(ScenarioError):
@@ -73,7 +77,7 @@ class Journal:
     model_id: str
     path: Path | None = None
     #: Training image id of every item that landed, by (content, stored name).
-    landed: dict[tuple[str, str], str] = field(factory=dict)
+    landed: dict[Item, str] = field(factory=dict)
     #: Stored names whose content landed, by content (for ``dedupe="content"``).
     landed_content: dict[str, str] = field(factory=dict)
     #: Every training image id some outcome claimed: never the answer to another item.
@@ -84,7 +88,7 @@ class Journal:
     #: Asset ids attached to the model.
     attached: set[str] = field(factory=set)
     #: Assets uploaded for an item (content, stored name) and not attached yet.
-    uploaded: dict[tuple[str, str], str] = field(factory=dict)
+    uploaded: dict[Item, str] = field(factory=dict)
     #: Items of the first format that landed: (stored name, training image id) by the hex
     #: SHA-256 of their data URL, which is how that format identified content.
     first_format: dict[str, tuple[str, str]] = field(factory=dict)
@@ -165,7 +169,7 @@ class Journal:
             send.asset, send.at = entry.get("asset"), entry.get("at")
             self.unconfirmed[_key(send)] = send
         elif op == "landed":
-            self._landed(entry["content"], entry["name"], entry["id"])
+            self._landed((entry["content"], entry["name"]), entry["id"])
         elif op == "absent":
             self.unconfirmed.pop(_entry_key(entry), None)
         elif op == "asset":
@@ -176,7 +180,7 @@ class Journal:
             self.attached.add(entry["asset"])
             self.unconfirmed.pop(("asset", entry["asset"]), None)
             if entry.get("content") is not None:
-                self._landed(entry["content"], entry["name"], entry.get("id") or "")
+                self._landed((entry["content"], entry["name"]), entry.get("id") or "")
 
     def _apply_first_format(self, entry: dict[str, Any]) -> None:
         """Lines of the first format: ``{model, key, stage, name, trainingImageId|assetId}``,
@@ -191,11 +195,12 @@ class Journal:
             self.first_format[key[len("sha256:") :]] = (stored_name(entry["name"]), image_id)
             self.claimed.add(image_id)
 
-    def _landed(self, content: str, name: str, image_id: str) -> None:
-        self.landed[(content, name)] = image_id
+    def _landed(self, item: Item, image_id: str) -> None:
+        content, name = item
+        self.landed[item] = image_id
         self.landed_content.setdefault(content, name)
-        self.unconfirmed.pop((content, name), None)
-        self.uploaded.pop((content, name), None)
+        self.unconfirmed.pop(item, None)
+        self.uploaded.pop(item, None)
         if image_id:
             self.claimed.add(image_id)
         else:
@@ -210,10 +215,11 @@ class Journal:
         self._write({"op": "run", "run": self.run, "held": sorted(self.held[self.run])})
         return self.run
 
-    def send(self, content: str, name: str) -> None:
+    def send(self, item: Item) -> None:
         """Announce a direct add, before it leaves."""
+        content, name = item
         send = Send(self.run, content, name, at=time.time())
-        self.unconfirmed[_key(send)] = send
+        self.unconfirmed[item] = send
         self._write(
             {"op": "send", "run": self.run, "content": content, "name": name, "at": send.at}
         )
@@ -225,34 +231,36 @@ class Journal:
             self.unconfirmed[("asset", asset_id)] = Send(self.run, asset=asset_id, at=at)
             self._write({"op": "send", "run": self.run, "asset": asset_id, "at": at})
 
-    def record_landed(self, content: str, name: str, image_id: str) -> None:
-        self._landed(content, name, image_id)
+    def record_landed(self, item: Item, image_id: str) -> None:
+        self._landed(item, image_id)
+        content, name = item
         self._write({"op": "landed", "content": content, "name": name, "id": image_id})
 
-    def record_absent(self, content: str, name: str) -> None:
+    def record_absent(self, item: Item) -> None:
         """A send that surely stored nothing: its item is simply sent again next time."""
-        self.unconfirmed.pop((content, name), None)
+        self.unconfirmed.pop(item, None)
+        content, name = item
         self._write({"op": "absent", "content": content, "name": name})
 
-    def record_uploaded(self, content: str, name: str, asset_id: str) -> None:
-        self.uploaded[(content, name)] = asset_id
+    def record_uploaded(self, item: Item, asset_id: str) -> None:
+        self.uploaded[item] = asset_id
+        content, name = item
         self._write({"op": "asset", "content": content, "name": name, "asset": asset_id})
 
-    def forget_upload(self, content: str, name: str) -> None:
+    def forget_upload(self, item: Item) -> None:
         """The asset uploaded for this item cannot be attached (gone, say): the next run
         uploads the image again."""
-        self.uploaded.pop((content, name), None)
+        self.uploaded.pop(item, None)
+        content, name = item
         self._write({"op": "forget", "content": content, "name": name})
 
-    def record_attached(
-        self, asset_id: str, content: str | None = None, name: str | None = None
-    ) -> None:
+    def record_attached(self, asset_id: str, item: Item | None = None) -> None:
         self.attached.add(asset_id)
         self.unconfirmed.pop(("asset", asset_id), None)
         entry: dict[str, Any] = {"op": "attached", "asset": asset_id}
-        if content is not None and name is not None:
-            self._landed(content, name, "")
-            entry.update(content=content, name=name)
+        if item is not None:
+            self._landed(item, "")
+            entry.update(content=item[0], name=item[1])
         self._write(entry)
 
     def record_asset_absent(self, asset_id: str) -> None:

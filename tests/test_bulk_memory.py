@@ -30,6 +30,7 @@ import pytest
 from scenario_async import AsyncScenario, NotFoundError
 from scenario_async.bulk import BulkResult, BulkUploadError, ProgressEvent
 from scenario_async.images import Image
+from scenario_async.journal import Item, Journal
 from scenario_async.testing import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
@@ -163,6 +164,39 @@ async def test_a_sent_outcome_shares_its_name_with_its_training_image() -> None:
     assert sorted(str(i.name) for i in fake.training_images("m")) == [
         f"shared-{i}.png" for i in range(3)
     ]
+
+
+async def test_the_journal_keeps_the_tuple_of_each_item_it_was_given_not_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each item's (content, stored name) is one tuple, made when it is read and kept by the
+    run's map of first inputs and the journal's maps alike (56 bytes an image less)."""
+    sent: list[Item] = []
+    landed: list[tuple[Journal, Item]] = []
+    send, record_landed = Journal.send, Journal.record_landed
+
+    def spy_send(journal: Journal, item: Item) -> None:
+        sent.append(item)
+        send(journal, item)
+
+    def spy_landed(journal: Journal, item: Item, image_id: str) -> None:
+        landed.append((journal, item))
+        record_landed(journal, item, image_id)
+
+    monkeypatch.setattr(Journal, "send", spy_send)
+    monkeypatch.setattr(Journal, "record_landed", spy_landed)
+    images = [Image.from_bytes(big_png(i), name=f"kept-{i}.png") for i in range(3)]
+    async with FakeScenario(record_requests=False, models=["m"]) as fake, fake.client() as client:
+        result = await client.models.training_images.add_many(
+            "m", images, journal=tmp_path / "run.journal"
+        )
+    assert [o.status for o in result] == ["sent"] * 3
+    assert sorted(item[1] for item in sent) == [f"kept-{i}.png" for i in range(3)]
+    assert len(landed) == 3
+    for journal, item in landed:
+        assert any(item is one for one in sent)  # the tuple announced is the one landed
+        (key,) = [key for key in journal.landed if key == item]
+        assert key is item
 
 
 @pytest.mark.parametrize(
