@@ -6,6 +6,7 @@ holds the typed answers; ``scenario_async.testing`` an embedded fake Scenario AP
 
 from typing import TYPE_CHECKING
 
+from . import _lazy
 from ._client import DEFAULT_BASE_URL, AsyncScenario
 from ._errors import (
     APIConnectionError,
@@ -33,7 +34,6 @@ from ._errors import (
     UnknownOutcomeError,
     UnprocessableEntityError,
 )
-from ._lazy import lazy_names
 from ._options import RequestOptions, Timeout, UnknownOutcome
 from ._raw import APIResponse, AsyncAPIResponse
 from ._version import __version__
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 # Imported on first use (see _lazy.py): the blocking client, the bulk engine, images and
 # uploads are not what every program needs at start.
 if not TYPE_CHECKING:  # type checkers read the imports above, and no other name
-    __getattr__, __dir__ = lazy_names(
+    __getattr__, __dir__ = _lazy.lazy_names(
         globals(),
         {
             "._multipart": (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import ipaddress
 import logging
 import os
@@ -11,9 +12,8 @@ import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar, overload
 
 import aiohttp
 import yarl
@@ -110,6 +110,46 @@ class _Shared:
         """Hold every request of this client for ``seconds`` (the server said 429)."""
         self.throttles += 1
         self.resume_at = max(self.resume_at, asyncio.get_running_loop().time() + seconds)
+
+
+R_co = TypeVar("R_co", covariant=True)
+
+
+class _made_on_first_use(Generic[R_co]):
+    """A client's resource, made by the decorated method on its first use and kept, its
+    module (and with it its answer types) imported then: a program pays at start for the
+    client, not for the whole API. Unlike ``functools.cached_property`` no lock is taken:
+    threads racing to a first use all get the one object kept (``dict.setdefault``), and a
+    process forked meanwhile inherits no lock held."""
+
+    def __init__(self, make: Callable[[Any], R_co]) -> None:
+        self._make = make
+        self.__doc__ = make.__doc__
+
+    def __set_name__(self, owner: type[Any], attribute: str) -> None:
+        self._attribute = attribute
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> _made_on_first_use[R_co]: ...
+
+    @overload
+    def __get__(self, client: object, owner: type[Any]) -> R_co: ...
+
+    def __get__(self, client: object, owner: type[Any]) -> _made_on_first_use[R_co] | R_co:
+        if client is None:
+            return self
+        made: R_co = client.__dict__.setdefault(self._attribute, self._make(client))
+        return made
+
+
+def _own_attributes(cls: type[Any]) -> set[str]:
+    """The attributes of ``cls`` that each object makes on its first use and keeps."""
+    return {
+        name
+        for klass in cls.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, (_made_on_first_use, functools.cached_property))
+    }
 
 
 class AsyncScenario:
@@ -235,40 +275,41 @@ class AsyncScenario:
         self._redact = Redactor(api_key, api_secret)
         self._shared = _Shared(transport, 0.0 if rate_limit is None else 1.0 / rate_limit)
 
-    # Each resource is made on first use, and its module and answer types are imported then:
-    # a program pays for what it calls, not for the whole API, when it imports and makes a
-    # client. A copy (``with_options``) makes its own.
-    @cached_property
+    @_made_on_first_use
     def models(self) -> AsyncModels:
+        """Models, and below them their training images, training and dataset scores."""
         from .resources.models import AsyncModels
 
         return AsyncModels(self)
 
-    @cached_property
+    @_made_on_first_use
     def jobs(self) -> AsyncJobs:
+        """Jobs: training's and every other."""
         from .resources.jobs import AsyncJobs
 
         return AsyncJobs(self)
 
-    @cached_property
+    @_made_on_first_use
     def assets(self) -> AsyncAssets:
+        """Assets: images uploaded to be attached to a model."""
         from .resources.assets import AsyncAssets
 
         return AsyncAssets(self)
 
-    @cached_property
+    @_made_on_first_use
     def uploads(self) -> AsyncUploads:
+        """Multipart uploads: a file's raw bytes, sent in parts."""
         from .resources.uploads import AsyncUploads
 
         return AsyncUploads(self)
 
     def _copy(self) -> AsyncScenario:
-        """A copy with the same settings and pool, whose resources are its own."""
+        """A copy with the same settings and pool, whose resources (and anything else a
+        class of it makes on first use) are its own."""
         clone = object.__new__(type(self))
+        own = _own_attributes(type(self))
         clone.__dict__.update(
-            (name, value)
-            for name, value in self.__dict__.items()
-            if name not in ("models", "jobs", "assets", "uploads")
+            (name, value) for name, value in self.__dict__.items() if name not in own
         )
         return clone
 

@@ -3,7 +3,8 @@ new client do not pay for the answer types, the resources and the bulk engine up
 
 A package lists its modules with the names each defines, and imports the same names under
 ``TYPE_CHECKING`` for type checkers. Python calls the package's ``__getattr__`` only
-for a name not yet in its namespace, and the first lookup puts the name there.
+for a name not yet in its namespace, and the first lookup puts the name there. A submodule
+not imported yet is imported when it is looked up as an attribute.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def lazy_names(
     def __getattr__(name: str) -> Any:
         module = where.get(name)
         if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            return _submodule(package, name)
         value = getattr(importlib.import_module(module, package), name)
         namespace[name] = value
         return value
@@ -35,3 +36,15 @@ def lazy_names(
         return sorted({*namespace, *where})
 
     return __getattr__, __dir__
+
+
+def _submodule(package: str, name: str) -> Any:
+    """``package.name`` as an attribute when it is a submodule (``scenario_async.bulk``),
+    imported now: it was one while the package imported its submodules eagerly."""
+    if not name.startswith("__"):
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{package}.{name}":
+                raise  # a module the submodule imports is missing: not ours to hide
+    raise AttributeError(f"module {package!r} has no attribute {name!r}")

@@ -3,7 +3,7 @@ resource's ``with_raw_response`` has the same calls answering their HTTP answer.
 
 from typing import TYPE_CHECKING
 
-from .._lazy import lazy_names
+from .. import _lazy
 
 if TYPE_CHECKING:
     from .assets import AsyncAssets, AsyncAssetsWithRawResponse
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # What each module defines, imported on first use (see _lazy.py).
 if not TYPE_CHECKING:  # type checkers read the imports above, and no other name
-    __getattr__, __dir__ = lazy_names(
+    __getattr__, __dir__ = _lazy.lazy_names(
         globals(),
         {
             ".assets": (

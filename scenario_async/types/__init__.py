@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._lazy import lazy_names
+from .. import _lazy
 
 if TYPE_CHECKING:
     from .assets import (
@@ -171,7 +171,7 @@ if TYPE_CHECKING:
 
 # What each module defines, imported on first use (see _lazy.py).
 if not TYPE_CHECKING:  # type checkers read the imports above, and no other name
-    __getattr__, __dir__ = lazy_names(
+    __getattr__, __dir__ = _lazy.lazy_names(
         globals(),
         {
             ".assets": (
