@@ -1150,8 +1150,8 @@ def _image_size(data_url_parts: tuple[bytes, ...]) -> int:
     """The size of the image a data URL's parts hold (what progress reports: the file's
     bytes, not the third more that base64 makes of them)."""
     encoded = sum(map(len, data_url_parts)) - data_url_parts[0].index(b",") - 1
-    last = data_url_parts[-1]
-    return encoded * 3 // 4 - (len(last) - len(last.rstrip(b"=")))
+    end = data_url_parts[-1][-2:]  # the padding, if any (not a copy of the whole piece)
+    return encoded * 3 // 4 - (len(end) - len(end.rstrip(b"=")))
 
 
 def _pace(concurrency: Any) -> int | AdaptiveLimit:

@@ -334,3 +334,16 @@ async def test_batches_left_out_after_a_stop_report_each_of_their_asset_ids(
     assert [o.source for o in result] == ids
     assert [o.status for o in result] == ["failed"] * 10 + ["not_attempted"] * 35
     assert len(add_requests(fake)) == 1
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 767 * 1024 + 1, 3 * 2**18 + 2])
+def test_a_progress_size_is_the_images_bytes_whatever_its_padding_and_pieces(size: int) -> None:
+    """``item_done``'s ``bytes`` is read from the data URL's parts: its base64 length, less
+    the padding found at the very end of the last piece."""
+    from scenario_async.bulk import _image_size
+
+    content = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    piece = 3 * 2**10  # whole pieces of a multiple of 3 bytes: no padding but the last's
+    pieces = [content[i : i + piece] for i in range(0, len(content), piece)]
+    parts = (b"data:image/png;base64,", *(base64.b64encode(p) for p in pieces))
+    assert _image_size(parts) == size
