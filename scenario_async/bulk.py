@@ -48,7 +48,13 @@ from ._errors import (
     UnknownOutcomeError,
     may_have_acted,
 )
-from ._multipart import FileStamp, PartSender, upload_file
+from ._multipart import (
+    FileStamp,
+    PartSender,
+    UploadFailedError,
+    upload_file,
+    wait_for_upload,
+)
 from ._offload import off_the_loop
 from ._validate import MAX_ASSET_IDS, check_bool, check_choice, check_id, check_query
 from .images import Image
@@ -823,26 +829,49 @@ class _Run:
         """An image file's raw bytes through ``/uploads``, streamed from disk, to be
         attached in a batch later, like an asset. Only the file that was hashed is sent
         (``FileChangedError`` otherwise). A lost answer leaves at worst an unused upload,
-        never a second training image; a run that stops before the asset is known uploads
-        the file again next time (its parts' URLs will have expired)."""
-        if self.part_sender is None:
-            self.part_sender = PartSender(self.resource.client)
-            slots = self.pace if isinstance(self.pace, int) else _AUTO_PART_SLOTS
-            self.part_slots = asyncio.Semaphore(slots)
-        asset_id = await upload_file(
-            self.resource.client,
-            upload.path,
-            file_name=job.given_name,
-            content_type=upload.mime,
-            expected=upload.stamp,
-            part_slots=self.part_slots,
-            project_id=self.project_id,
-            sender=self.part_sender,
-        )
+        never a second training image. The journal records the upload once it is
+        completed: a run that stops while the service validates it waits for that upload's
+        asset next time instead of sending the file again; one that stops before (its parts'
+        URLs will have expired) uploads the file again."""
+        asset_id = await self.completed_asset(job)
+        sent = 0
+        if asset_id is None:
+            if self.part_sender is None:
+                self.part_sender = PartSender(self.resource.client)
+                slots = self.pace if isinstance(self.pace, int) else _AUTO_PART_SLOTS
+                self.part_slots = asyncio.Semaphore(slots)
+            asset_id = await upload_file(
+                self.resource.client,
+                upload.path,
+                file_name=job.given_name,
+                content_type=upload.mime,
+                expected=upload.stamp,
+                part_slots=self.part_slots,
+                project_id=self.project_id,
+                sender=self.part_sender,
+                on_completed=lambda upload_id: self.journal.record_completed(job.item, upload_id),
+            )
+            sent = upload.stamp.size
         self.journal.record_uploaded(job.item, asset_id)
         self.uploaded_assets.append(
-            _Attach(job.index, job.source, asset_id, job.name, job.sha256, upload.stamp.size)
+            _Attach(job.index, job.source, asset_id, job.name, job.sha256, sent)
         )
+
+    async def completed_asset(self, job: _Job) -> str | None:
+        """The asset of the upload an earlier run completed for this item, once validated;
+        None when there is none, or when the service failed it or no longer has it (the
+        file is then uploaded again). Still validating after the wait: UploadTimeoutError,
+        and the journal keeps the upload for the next run."""
+        upload_id = self.journal.completed.get(job.item)
+        if upload_id is None:
+            return None
+        try:
+            return await wait_for_upload(
+                self.resource.client, upload_id, project_id=self.project_id
+            )
+        except (UploadFailedError, NotFoundError):
+            self.journal.forget_upload(job.item)
+            return None
 
     # Attaching assets -------------------------------------------------------------------
 

@@ -89,6 +89,9 @@ class Journal:
     attached: set[str] = field(factory=set)
     #: Assets uploaded for an item (content, stored name) and not attached yet.
     uploaded: dict[Item, str] = field(factory=dict)
+    #: Uploads in parts completed for an item, whose asset was not known yet (the service
+    #: was still validating them): a resumed run waits for that asset, not sending again.
+    completed: dict[Item, str] = field(factory=dict)
     #: Items of the first format that landed: (stored name, training image id) by the hex
     #: SHA-256 of their data URL, which is how that format identified content.
     first_format: dict[str, tuple[str, str]] = field(factory=dict)
@@ -173,9 +176,14 @@ class Journal:
         elif op == "absent":
             self.unconfirmed.pop(_entry_key(entry), None)
         elif op == "asset":
-            self.uploaded[(entry["content"], entry["name"])] = entry["asset"]
+            item = (entry["content"], entry["name"])
+            self.uploaded[item] = entry["asset"]
+            self.completed.pop(item, None)
+        elif op == "completed":
+            self.completed[(entry["content"], entry["name"])] = entry["upload"]
         elif op == "forget":
             self.uploaded.pop((entry["content"], entry["name"]), None)
+            self.completed.pop((entry["content"], entry["name"]), None)
         elif op == "attached":
             self.attached.add(entry["asset"])
             self.unconfirmed.pop(("asset", entry["asset"]), None)
@@ -201,6 +209,7 @@ class Journal:
         self.landed_content.setdefault(content, name)
         self.unconfirmed.pop(item, None)
         self.uploaded.pop(item, None)
+        self.completed.pop(item, None)
         if image_id:
             self.claimed.add(image_id)
         else:
@@ -242,15 +251,24 @@ class Journal:
         content, name = item
         self._write({"op": "absent", "content": content, "name": name})
 
+    def record_completed(self, item: Item, upload_id: str) -> None:
+        """An upload in parts of this item was completed: its asset is that upload's, once
+        the service has validated it."""
+        self.completed[item] = upload_id
+        content, name = item
+        self._write({"op": "completed", "content": content, "name": name, "upload": upload_id})
+
     def record_uploaded(self, item: Item, asset_id: str) -> None:
         self.uploaded[item] = asset_id
+        self.completed.pop(item, None)
         content, name = item
         self._write({"op": "asset", "content": content, "name": name, "asset": asset_id})
 
     def forget_upload(self, item: Item) -> None:
-        """The asset uploaded for this item cannot be attached (gone, say): the next run
-        uploads the image again."""
+        """The asset (or completed upload) of this item cannot be attached (gone, failed):
+        the next run uploads the image again."""
         self.uploaded.pop(item, None)
+        self.completed.pop(item, None)
         content, name = item
         self._write({"op": "forget", "content": content, "name": name})
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scenario_async import AsyncScenario, bulk
+from scenario_async import AsyncScenario, _multipart, bulk
 from scenario_async._multipart import FileChangedError
 from scenario_async.bulk import UPLOADS_ABOVE, ProgressEvent
 from scenario_async.images import Image, TruncatedImageError
@@ -111,6 +112,85 @@ async def test_a_resumed_run_attaches_completed_uploads_without_sending_them_aga
     again = await client.models.training_images.add_many("m", files, via="uploads", journal=journal)
     assert [o.status for o in again] == ["already_there"] * 3
     assert len(fake.training_images("m")) == 3
+
+
+class Killed(BaseException):
+    """The process dying: nothing of the run goes on after it."""
+
+
+def killed_while_validating(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies while the service validates a completed upload (its wait cut)."""
+
+    async def killed(*args: Any, **kwargs: Any) -> str:
+        raise Killed
+
+    monkeypatch.setattr(_multipart, "wait_for_upload", killed)
+
+
+def upload_creations(fake: FakeScenario) -> int:
+    return sum(1 for r in fake.requests if r.method == "POST" and r.path == "/v1/uploads")
+
+
+async def test_a_resumed_run_waits_for_an_upload_completed_before_it_stopped(
+    tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped while the service validated its completed upload: the next run finds
+    the upload in the journal and attaches its asset, sending no part again."""
+    path = write(tmp_path, "v.png", 3)
+    journal = tmp_path / "run.journal"
+    with monkeypatch.context() as patch:
+        killed_while_validating(patch)
+        with pytest.raises(Killed):
+            await client.models.training_images.add_many(
+                "m", [path], via="uploads", journal=journal
+            )
+    assert fake.training_images("m") == []
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    (completed,) = [line for line in lines if line.get("op") == "completed"]
+    assert completed["name"] == "v.png" and completed["upload"] in fake.state.uploads
+    creations, parts = upload_creations(fake), len(fake.storage_requests)
+    assert creations == 1 and parts >= 1
+
+    events: list[ProgressEvent] = []
+    result = await client.models.training_images.add_many(
+        "m", [path], via="uploads", journal=journal, on_progress=events.append
+    )
+
+    assert [o.status for o in result] == ["sent"]
+    assert result[0].asset_id == fake.state.uploads[completed["upload"]].entity_id
+    assert upload_creations(fake) == creations  # no upload made again
+    assert len(fake.storage_requests) == parts  # no part sent again
+    assert [str(i.name) for i in fake.training_images("m")] == ["v.png"]
+    assert [e.bytes for e in events if e.kind == "item_done"] == [0]  # nothing sent now
+
+
+async def test_a_completed_upload_the_service_no_longer_has_is_uploaded_again(
+    tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload the journal names is gone (404): the file is uploaded anew, and attached
+    once."""
+    path = write(tmp_path, "gone.png", 7)
+    journal = tmp_path / "run.journal"
+    with monkeypatch.context() as patch:
+        killed_while_validating(patch)
+        with pytest.raises(Killed):
+            await client.models.training_images.add_many(
+                "m", [path], via="uploads", journal=journal
+            )
+    fake.state.uploads.clear()
+
+    result = await client.models.training_images.add_many(
+        "m", [path], via="uploads", journal=journal
+    )
+
+    assert [o.status for o in result] == ["sent"]
+    assert upload_creations(fake) == 2
+    assert [str(i.name) for i in fake.training_images("m")] == ["gone.png"]
+    again = await client.models.training_images.add_many(
+        "m", [path], via="uploads", journal=journal
+    )
+    assert [o.status for o in again] == ["already_there"]
+    assert upload_creations(fake) == 2
 
 
 async def test_a_file_changed_after_it_was_hashed_is_not_uploaded(
