@@ -19,7 +19,7 @@ import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from .types._base import OpenEnum
+from ._open_enum import OpenEnum
 
 __all__ = [
     "camel_case",

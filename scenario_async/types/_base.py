@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
+from .._open_enum import OpenEnum  # defined apart: the converter needs it without the types
+
 __all__ = ["OpenEnum", "extra_field", "wire_name"]
-
-
-class OpenEnum(str, Enum):
-    """A documented set of string values.
-
-    Fields typed ``SomeEnum | str`` hold the member when the value is documented and the
-    plain string when the service sends a value this version does not know yet. Members
-    compare equal to their string value, so ``model.status == "trained"`` always works.
-    """
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 #: The ``extra`` of an object that had no unknown fields: one shared, read-only, empty mapping
