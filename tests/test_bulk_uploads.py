@@ -118,13 +118,21 @@ class Killed(BaseException):
     """The process dying: nothing of the run goes on after it."""
 
 
-def killed_while_validating(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The process dies while the service validates a completed upload (its wait cut)."""
+async def killed_while_validating(
+    client: AsyncScenario, path: Path, journal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of ``path`` by uploads whose process dies while the service validates the
+    completed upload (its wait cut)."""
 
     async def killed(*args: Any, **kwargs: Any) -> str:
         raise Killed
 
-    monkeypatch.setattr(_multipart, "wait_for_upload", killed)
+    with monkeypatch.context() as patch:
+        patch.setattr(_multipart, "wait_for_upload", killed)
+        with pytest.raises(Killed):
+            await client.models.training_images.add_many(
+                "m", [path], via="uploads", journal=journal
+            )
 
 
 def upload_creations(fake: FakeScenario) -> int:
@@ -138,12 +146,7 @@ async def test_a_resumed_run_waits_for_an_upload_completed_before_it_stopped(
     the upload in the journal and attaches its asset, sending no part again."""
     path = write(tmp_path, "v.png", 3)
     journal = tmp_path / "run.journal"
-    with monkeypatch.context() as patch:
-        killed_while_validating(patch)
-        with pytest.raises(Killed):
-            await client.models.training_images.add_many(
-                "m", [path], via="uploads", journal=journal
-            )
+    await killed_while_validating(client, path, journal, monkeypatch)
     assert fake.training_images("m") == []
     lines = [json.loads(line) for line in journal.read_text().splitlines()]
     (completed,) = [line for line in lines if line.get("op") == "completed"]
@@ -171,12 +174,7 @@ async def test_a_completed_upload_the_service_no_longer_has_is_uploaded_again(
     once."""
     path = write(tmp_path, "gone.png", 7)
     journal = tmp_path / "run.journal"
-    with monkeypatch.context() as patch:
-        killed_while_validating(patch)
-        with pytest.raises(Killed):
-            await client.models.training_images.add_many(
-                "m", [path], via="uploads", journal=journal
-            )
+    await killed_while_validating(client, path, journal, monkeypatch)
     fake.state.uploads.clear()
 
     result = await client.models.training_images.add_many(
