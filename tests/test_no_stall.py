@@ -232,6 +232,57 @@ async def test_a_streamed_body_lets_other_tasks_run_between_its_chunks() -> None
     assert turns - started >= len(received) - 1  # a turn after (nearly) every chunk
 
 
+async def test_a_worker_lets_other_tasks_run_between_an_answer_and_its_next_request(
+    tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handling an image's answer and starting the next image's request each hold the loop
+    for a few hundred microseconds with large images: a worker gives the loop a turn
+    between them, so that the answers of several workers do not make one long step."""
+    import asyncio
+
+    from scenario_async._transport import AiohttpTransport
+
+    turns = 0
+    done = False
+    events: list[tuple[str, int]] = []
+
+    async def other_task() -> None:
+        nonlocal turns
+        while not done:
+            turns += 1
+            await asyncio.sleep(0)
+
+    original_send = AiohttpTransport.send
+
+    async def send(self: AiohttpTransport, method: str, url: str, *args: Any) -> Answer:
+        if method == "POST":
+            events.append(("request", turns))
+        return await original_send(self, method, url, *args)
+
+    monkeypatch.setattr(AiohttpTransport, "send", send)
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"{i}.png")
+        paths[-1].write_bytes(big_png(i, payload=1024))
+
+    def on_progress(event: Any) -> None:
+        if event.kind == "item_done":
+            events.append(("answered", turns))
+
+    task = asyncio.create_task(other_task())
+    result = await client.models.training_images.add_many(
+        "m", paths, concurrency=1, on_progress=on_progress
+    )
+    done = True
+    await task
+
+    assert [o.status for o in result] == ["sent"] * 4
+    assert [kind for kind, _ in events] == ["request", "answered"] * 4
+    for (_, answered), (_, next_request) in zip(events[1::2], events[2::2], strict=False):
+        assert next_request > answered  # the other task ran in between
+    assert sorted(i.name for i in fake.training_images("m")) == [p.name for p in paths]
+
+
 def test_a_large_file_is_read_a_piece_at_a_time_and_checked_on_those_pieces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
