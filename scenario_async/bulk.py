@@ -391,14 +391,10 @@ async def add_many(
         project_id,
         via,
         dedupe,
-        Journal.open(journal, model_id),
+        Journal.lock(journal, model_id),  # its lines are read by ``run.start``
         on_progress,
         pace,
     )
-    if run.journal.first_format and via == "auto":
-        # A first-format journal knows images by their data URL's hash, which a file sent
-        # in parts never has: they go as data URLs, so that what it records is recognised.
-        run.via = "data_url"
     try:
         run.emit(ProgressEvent("started", total=total))
         await run.start()
@@ -539,7 +535,15 @@ class _Run:
         can be this run's result), and the place to settle the sends an earlier run made
         without learning their outcome. A failure here (credentials, network) is raised."""
         clock = ServerClock()
+        # The journal's lines are read in the file worker: a resumed run's journal takes a
+        # second or more to read, which held the loop. Before the model is read, so that a
+        # path that is no journal is refused before any request leaves.
+        await off_the_loop(self.journal.load)
         images = await self.read_images(clock)
+        if self.journal.first_format and self.via == "auto":
+            # A first-format journal knows images by their data URL's hash, which a file sent
+            # in parts never has: they go as data URLs, so that what it records is recognised.
+            self.via = "data_url"
         run = self.journal.begin_run(image.id for image in images if image.id)
         self.held = self.journal.held[run]
         self.settle_earlier_sends(images, run, clock)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import time
 import unicodedata
@@ -106,33 +107,59 @@ class Journal:
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None, model_id: str) -> Journal:
         """Read the journal at ``path`` (if it exists), lock it for this run and open it for
-        appending. Raises JournalBusyError when another run holds it."""
+        appending (``lock`` then ``load``). Raises JournalBusyError when another run holds
+        it, NotAJournalError when ``path`` is no journal."""
+        journal = cls.lock(path, model_id)
+        try:
+            journal.load()
+        except BaseException:
+            journal.close()
+            raise
+        return journal
+
+    @classmethod
+    def lock(cls, path: str | os.PathLike[str] | None, model_id: str) -> Journal:
+        """The journal at ``path``, opened (made if missing) and locked for this run, its
+        lines not read yet (``load``). Only a regular file is a journal: a FIFO would
+        block the read, and ``/dev/null`` would swallow every record (a run that could
+        never be resumed)."""
         journal = cls(model_id, Path(path) if path is not None else None)
         if journal.path is None:
             return journal
+        if journal.path.exists() and not journal.path.is_file():
+            raise NotAJournalError(journal._not_a_file())
         file = journal.path.open("a+", encoding="utf-8")
         try:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # replaced meanwhile
+                raise NotAJournalError(journal._not_a_file())
             _lock(file, journal.path)
-            file.seek(0)
-            try:
-                journal._read(file)
-            except UnicodeDecodeError:
-                raise NotAJournalError(journal._not_text()) from None
-            file.seek(0, os.SEEK_END)
-            if file.tell() > 0:
-                file.seek(file.tell() - 1)
-                last = file.read(1)
-                file.seek(0, os.SEEK_END)
-                if last != "\n":
-                    # A torn last line: end it, so that the next record starts a line of its
-                    # own instead of being glued to the fragment and lost with it.
-                    file.write("\n")
-                    file.flush()
         except BaseException:
             file.close()
             raise
         journal._file = file
         return journal
+
+    def load(self) -> None:
+        """Read the locked journal's lines (a large journal takes a while: ``add_many``
+        calls this in its file worker, off the event loop), and end a torn last line."""
+        file = self._file
+        if file is None:
+            return
+        file.seek(0)
+        try:
+            self._read(file)
+        except UnicodeDecodeError:
+            raise NotAJournalError(self._not_text()) from None
+        file.seek(0, os.SEEK_END)
+        if file.tell() > 0:
+            file.seek(file.tell() - 1)
+            last = file.read(1)
+            file.seek(0, os.SEEK_END)
+            if last != "\n":
+                # A torn last line: end it, so that the next record starts a line of its
+                # own instead of being glued to the fragment and lost with it.
+                file.write("\n")
+                file.flush()
 
     def _read(self, lines: Iterable[str]) -> None:
         anything, records = False, False
@@ -155,6 +182,9 @@ class Journal:
                 f"{self.path} is not a journal (none of its lines is a journal record); "
                 "give another path"
             )
+
+    def _not_a_file(self) -> str:
+        return f"journal {self.path} is not a regular file; give the path of a file"
 
     def _not_text(self) -> str:
         return f"{self.path} is not a journal (it is not text); give another path"

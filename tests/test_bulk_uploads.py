@@ -191,6 +191,45 @@ async def test_a_completed_upload_the_service_no_longer_has_is_uploaded_again(
     assert upload_creations(fake) == 2
 
 
+async def test_a_resumed_wait_that_runs_out_again_keeps_the_upload_for_the_next_run(
+    tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service is still validating the upload a stopped run completed, past the resumed
+    run's wait: that item fails with UploadTimeoutError, nothing is uploaded again, and the
+    journal keeps the upload, whose asset the next run attaches once validated."""
+    path = write(tmp_path, "slow.png", 11)
+    journal = tmp_path / "run.journal"
+    await killed_while_validating(client, path, journal, monkeypatch)
+    ((upload_id, upload),) = fake.state.uploads.items()
+    upload.validation_duration = 3600.0  # still validating for the whole resumed run
+    creations, parts = upload_creations(fake), len(fake.storage_requests)
+
+    def short_wait(*args: Any, **kwargs: Any) -> Any:
+        return _multipart.wait_for_upload(*args, **kwargs, poll_interval=0.01, max_wait=0.05)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk, "wait_for_upload", short_wait)
+        resumed = await client.models.training_images.add_many(
+            "m", [path], via="uploads", journal=journal
+        )
+
+    (outcome,) = resumed
+    assert outcome.status == "failed" and isinstance(outcome.error, _multipart.UploadTimeoutError)
+    assert outcome.error.upload_id == upload_id
+    assert (upload_creations(fake), len(fake.storage_requests)) == (creations, parts)
+    assert fake.training_images("m") == []
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [line["upload"] for line in lines if line.get("op") == "completed"] == [upload_id]
+
+    upload.validation_duration = 0.0  # the service is done validating
+    last = await client.models.training_images.add_many("m", [path], via="uploads", journal=journal)
+
+    assert [o.status for o in last] == ["sent"]
+    assert last[0].asset_id == fake.state.uploads[upload_id].entity_id
+    assert (upload_creations(fake), len(fake.storage_requests)) == (creations, parts)
+    assert [str(i.name) for i in fake.training_images("m")] == ["slow.png"]
+
+
 async def test_a_file_changed_after_it_was_hashed_is_not_uploaded(
     tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:

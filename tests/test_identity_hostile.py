@@ -895,10 +895,10 @@ def _not_utf8(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("make", "error"),
     [
-        (_directory, IsADirectoryError),
+        (_directory, NotAJournalError),
         (_under_a_file, NotADirectoryError),
         (_missing_folder, FileNotFoundError),
-        (_fifo, OSError),
+        (_fifo, NotAJournalError),
         (_read_only, PermissionError),
         (_not_utf8, NotAJournalError),
     ],

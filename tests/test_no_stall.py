@@ -362,3 +362,35 @@ async def test_file_work_runs_in_one_worker_thread_at_a_time() -> None:
     assert results == list(range(8))
     assert peak == 1
     assert threading.current_thread().name not in threads
+
+
+async def test_a_resumed_run_reads_its_journal_off_the_loop_before_any_request(
+    tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal of a large run takes a second or more to read: it is read in the file
+    worker, not on the loop, and before the model is read (a path that is no journal is
+    refused before any request)."""
+    from scenario_async.journal import Journal
+
+    path = tmp_path / "a.png"
+    path.write_bytes(big_png(1, payload=1024))
+    journal = tmp_path / "run.journal"
+    first = await client.models.training_images.add_many("m", [path], journal=journal)
+    assert [o.status for o in first] == ["sent"]
+    requests_before = len(fake.requests)
+    loop_thread = threading.current_thread().name
+    seen: dict[str, Any] = {}
+    original_load = Journal.load
+
+    def load(self: Journal) -> None:
+        seen["thread"] = threading.current_thread().name
+        seen["requests"] = len(fake.requests)
+        original_load(self)
+
+    monkeypatch.setattr(Journal, "load", load)
+    again = await client.models.training_images.add_many("m", [path], journal=journal)
+
+    assert [o.status for o in again] == ["already_there"]
+    assert seen["thread"] != loop_thread
+    assert seen["requests"] == requests_before  # nothing asked of the service before it
+    assert [i.name for i in fake.training_images("m")] == ["a.png"]

@@ -299,3 +299,41 @@ def test_add_many_fails_special_files_one_by_one_and_stores_the_good_image(
     ]
     assert "over the limit of 100 bytes" in str(result[3].error)
     assert result[4].ok and stored == ["good.png"]
+
+
+# A journal that is no regular file ----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/null", "directory"])
+def test_a_journal_that_is_no_regular_file_is_refused_before_any_request(
+    kind: str, fifo: Path, tmp_path: Path, png_file: Path
+) -> None:
+    """A FIFO would block the journal's read, ``/dev/null`` would swallow every record (a
+    run that says it can be resumed and cannot), a folder cannot be appended to: each is
+    refused with NotAJournalError naming the path, before the model is read."""
+    from scenario_async.journal import NotAJournalError
+
+    if kind == "fifo":
+        journal = fifo
+    elif kind == "directory":
+        journal = tmp_path / "journals"
+        journal.mkdir()
+    else:
+        if not os.path.exists("/dev/null"):
+            pytest.skip("no /dev/null")
+        journal = Path("/dev/null")
+
+    async def upload() -> Any:
+        async with FakeScenario(models=MODELS) as fake, fake.client() as client:
+            try:
+                await client.models.training_images.add_many("m", [png_file], journal=journal)
+            except NotAJournalError as exc:
+                return exc, list(fake.requests)
+            pytest.fail("no NotAJournalError")
+
+    outcome = within(30, lambda: asyncio.run(upload()))
+    if not isinstance(outcome, tuple):
+        raise outcome
+    error, requests = outcome
+    assert str(error) == f"journal {journal} is not a regular file; give the path of a file"
+    assert requests == []
