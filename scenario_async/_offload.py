@@ -25,7 +25,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import anyio
@@ -82,14 +82,26 @@ _CAN_YIELD = hasattr(os, "sched_yield")
 
 
 async def off_the_loop(func: Callable[..., T], *args: Any) -> T:
-    """``func(*args)`` in the SDK's file worker, after the work queued before it.
+    """``func(*args)`` in the SDK's file worker, after the work queued before it (see
+    ``outcome_of`` for what a cancellation does)."""
+    return await outcome_of(in_the_worker(func, *args))
 
-    A cancellation waits for ``func`` to return, if it has started, before it is let
-    through (then raised, whatever ``func`` returned), so that nothing ``func`` does (a
-    file it opens, say) happens after the caller has moved on; work not started yet is
-    dropped. The wait is shielded from anyio's cancel scopes, which would otherwise cancel
-    the waiting task again on every turn of the loop."""
-    work = _the_worker().submit(func, *args)
+
+def in_the_worker(func: Callable[..., T], *args: Any) -> Future[T]:
+    """Start ``func(*args)`` in the SDK's file worker, after the work queued before it,
+    while the caller goes on; ``outcome_of`` waits for it. For work that overlaps a
+    request, where ``off_the_loop`` would make the request wait."""
+    return _the_worker().submit(func, *args)
+
+
+async def outcome_of(work: Future[T]) -> T:
+    """What the worker's ``work`` returned (or raised), once it has.
+
+    A cancellation waits for ``work`` to return, if it has started, before it is let
+    through (then raised, whatever ``work`` returned), so that nothing it does (a file it
+    opens, say) happens after the caller has moved on; work not started yet is dropped.
+    The wait is shielded from anyio's cancel scopes, which would otherwise cancel the
+    waiting task again on every turn of the loop."""
     done = asyncio.wrap_future(work)
     cancelled: asyncio.CancelledError | None = None
     with anyio.CancelScope(shield=True):

@@ -55,10 +55,10 @@ from ._multipart import (
     upload_file,
     wait_for_upload,
 )
-from ._offload import off_the_loop
+from ._offload import in_the_worker, off_the_loop, outcome_of
 from ._validate import MAX_ASSET_IDS, check_bool, check_choice, check_id, check_query
 from .images import Image
-from .journal import Item, Journal, Send, stored_name
+from .journal import Item, Journal, NotAJournalError, Send, stored_name
 from .types.training_images import Preset, TrainingImage, TrainingImageAddResponse
 
 if sys.version_info < (3, 11):
@@ -535,11 +535,7 @@ class _Run:
         can be this run's result), and the place to settle the sends an earlier run made
         without learning their outcome. A failure here (credentials, network) is raised."""
         clock = ServerClock()
-        # The journal's lines are read in the file worker: a resumed run's journal takes a
-        # second or more to read, which held the loop. Before the model is read, so that a
-        # path that is no journal is refused before any request leaves.
-        await off_the_loop(self.journal.load)
-        images = await self.read_images(clock)
+        images = await self.read_model_and_journal(clock)
         if self.journal.first_format and self.via == "auto":
             # A first-format journal knows images by their data URL's hash, which a file sent
             # in parts never has: they go as data URLs, so that what it records is recognised.
@@ -547,6 +543,34 @@ class _Run:
         run = self.journal.begin_run(image.id for image in images if image.id)
         self.held = self.journal.held[run]
         self.settle_earlier_sends(images, run, clock)
+
+    async def read_model_and_journal(self, clock: ServerClock) -> list[TrainingImage]:
+        """The model's training images, read while the journal's lines load.
+
+        The journal is read in the file worker: a resumed run's journal takes a second or
+        more to read, which held the loop, and the model's answer for a large run takes as
+        long to come, so the two overlap. Only for a file that starts like a journal: any
+        other is read whole first, so that a path given by mistake is refused before any
+        request. One that goes bad after its start is refused once read, after the model's
+        GET at most: a read, which changes nothing."""
+        if not self.journal.starts_like_a_journal():
+            await off_the_loop(self.journal.load)
+            return await self.read_images(clock)
+        loading = in_the_worker(self.journal.load)
+        try:
+            images = await self.read_images(clock)
+        except BaseException as failure:
+            # The journal's file is closed only once the worker is done with it.
+            try:
+                await outcome_of(loading)
+            except Exception as trouble:
+                # A path given by mistake says more than the read's failure; any other
+                # trouble of the load's, or a cancellation, yields to it.
+                if isinstance(trouble, NotAJournalError) and isinstance(failure, Exception):
+                    raise
+            raise
+        await outcome_of(loading)
+        return images
 
     def settle_earlier_sends(
         self, images: list[TrainingImage], run: int, clock: ServerClock, *, final: bool = False

@@ -32,6 +32,9 @@ __all__ = ["FORMAT_VERSION", "Journal", "JournalBusyError", "NotAJournalError", 
 #: which recorded only what landed, keyed by content; they are still read.
 FORMAT_VERSION = 2
 
+#: How much of a journal ``Journal.starts_like_a_journal`` looks at (characters).
+_HEAD_CHARS = 64 * 1024
+
 #: An item of a direct add: its content's SHA-256 (hex) and its stored name. Passed as one
 #: tuple so that the maps keep the tuple the run already holds rather than a copy each.
 Item: TypeAlias = tuple[str, str]
@@ -138,6 +141,22 @@ class Journal:
             raise
         journal._file = file
         return journal
+
+    def starts_like_a_journal(self) -> bool:
+        """Whether the locked file's first block reads as the start of a journal: text with
+        no NUL, whose first character but blanks is ``{`` (or an empty file). A cheap look,
+        made before ``load`` reads the whole: ``add_many`` reads the model while a journal
+        that starts like one loads, and loads anything else first, so that a path given by
+        mistake (an image, a document) is refused before any request."""
+        file = self._file
+        if file is None:
+            return True
+        file.seek(0)
+        try:
+            head = file.read(_HEAD_CHARS)
+        except UnicodeDecodeError:
+            return False
+        return "\0" not in head and (head == "" or head.lstrip().startswith("{"))
 
     def load(self) -> None:
         """Read the locked journal's lines (a large journal takes a while: ``add_many``

@@ -918,6 +918,159 @@ async def test_an_unusable_journal_is_refused_before_anything_is_sent(
     assert fake.requests == []
 
 
+def _journal_lines(model: str, count: int) -> str:
+    """``count`` well-formed journal lines of a run on ``model`` (what a long run leaves)."""
+    lines = [json.dumps({"v": 2, "model": model, "op": "run", "run": 1, "held": []})]
+    for i in range(count):
+        content = hashlib.sha256(str(i).encode()).hexdigest()
+        lines.append(
+            json.dumps(
+                {"v": 2, "model": model, "op": "absent", "content": content, "name": f"old-{i}.png"}
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _turns_binary(tmp_path: Path) -> Path:
+    """Starts like a journal; binary after its first 64 KiB (what the cheap look sees)."""
+    path = tmp_path / "turns.jsonl"
+    path.write_bytes(_journal_lines("m", 1000).encode() + b"\x89PNG\r\n\x1a\n\x00\xff\n")
+    return path
+
+
+@pytest.mark.parametrize("credentials", ["good", "refused"])
+async def test_a_journal_that_goes_bad_after_its_start_is_refused_before_any_write(
+    credentials: str, tmp_path: Path
+) -> None:
+    """Assumption: only what a journal's first block shows is checked before the model's
+    GET, which is read while the rest loads. A file that starts like a journal and turns
+    binary further on is refused all the same, with nothing written to the service or to
+    the file; the refusal wins over the read's own failure (refused credentials)."""
+    path = _turns_binary(tmp_path)
+    before = path.read_bytes()
+    async with FakeScenario(models=MODELS) as fake:
+        secret = fake.api_secret if credentials == "good" else "wrong"
+        async with fake.client(api_secret=secret) as client:
+            with pytest.raises(NotAJournalError, match="is not a journal"):
+                await client.models.training_images.add_many(
+                    "m", [image(png(83), "a.png")], journal=path
+                )
+    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/v1/models/m")]
+    assert path.read_bytes() == before
+
+
+async def test_a_read_that_fails_while_a_good_journal_loads_raises_its_own_error(
+    tmp_path: Path,
+) -> None:
+    """The model's read failing (refused credentials) while a journal loads raises that
+    failure, once the load is done; the journal is left as it was."""
+    from scenario_async import AuthenticationError
+
+    path = tmp_path / "good.jsonl"
+    path.write_text(_journal_lines("m", 1000))
+    before = path.read_bytes()
+    async with FakeScenario(models=MODELS) as fake, fake.client(api_secret="wrong") as client:
+        with pytest.raises(AuthenticationError):
+            await client.models.training_images.add_many(
+                "m", [image(png(84), "a.png")], journal=path
+            )
+    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/v1/models/m")]
+    assert path.read_bytes() == before
+
+
+async def test_a_run_cancelled_while_its_journal_loads_closes_the_journal_after_the_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Assumption: the journal's file is never closed under the worker reading it. A run
+    cancelled during the model's read (held here until then) waits for the load to end,
+    then closes the journal (its lock released: the next run may take it), and sends
+    nothing."""
+    import threading
+    import time
+
+    from scenario_async import bulk
+    from scenario_async.journal import Journal
+
+    path = tmp_path / "j.jsonl"
+    path.write_text(_journal_lines("m", 10))
+    events: list[str] = []
+    reading = threading.Event()
+    original_load, original_close = Journal.load, Journal.close
+
+    async def read_images(self: Any, clock: Any) -> list[Any]:
+        reading.set()
+        await asyncio.Event().wait()  # an answer that never comes
+        return []
+
+    async with FakeScenario(models=MODELS) as fake, fake.client() as client:
+        loop = asyncio.get_running_loop()
+        run = asyncio.ensure_future(
+            client.models.training_images.add_many("m", [image(png(85), "a.png")], journal=path)
+        )
+
+        def load(self: Journal) -> None:
+            events.append(f"model read under way: {reading.wait(5)}")
+            loop.call_soon_threadsafe(run.cancel)
+            time.sleep(0.05)  # the cancel arrives while the load goes on
+            original_load(self)
+            events.append(f"loaded in the worker: {threading.current_thread() is not main}")
+
+        def close(self: Journal) -> None:
+            events.append("closed")
+            original_close(self)
+
+        main = threading.current_thread()
+        monkeypatch.setattr(bulk._Run, "read_images", read_images)
+        monkeypatch.setattr(Journal, "load", load)
+        monkeypatch.setattr(Journal, "close", close)
+        with pytest.raises(asyncio.CancelledError):
+            await run
+    assert events == ["model read under way: True", "loaded in the worker: True", "closed"]
+    assert fake.requests == []
+    monkeypatch.setattr(Journal, "close", original_close)
+    Journal.lock(path, "m").close()  # the lock was released
+
+
+@pytest.mark.parametrize(
+    ("content", "looks_like_one"),
+    [
+        (b"", True),
+        (b'{"v": 2}\n', True),
+        (b'\n\n  {"v": 2}\n', True),
+        (b'{"v": 2, "name": "' + "\u00e9".encode() * 40_000 + b'"}\n', True),
+        (b"   \n", False),
+        (b"# a document\n{}\n", False),
+        (b'{"v": 2}\n\x00\n', False),
+        (b'{"v": 2}\n\xff\xfe\n', False),
+    ],
+    ids=[
+        "empty",
+        "record",
+        "blank-lines-first",
+        "long-utf8-line",
+        "blank",
+        "document",
+        "nul",
+        "not-utf8",
+    ],
+)
+def test_a_journal_is_told_by_its_first_block(
+    content: bytes, looks_like_one: bool, tmp_path: Path
+) -> None:
+    """The cheap look before the model's read: text without NUL whose first character but
+    blanks is ``{``. A multi-byte character cut by the block's end is no reason to refuse."""
+    from scenario_async.journal import Journal
+
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(content)
+    journal = Journal.lock(path, "m")
+    try:
+        assert journal.starts_like_a_journal() is looks_like_one
+    finally:
+        journal.close()
+    assert path.read_bytes() == content
+
+
 async def test_an_empty_journal_file_is_a_fresh_journal(tmp_path: Path) -> None:
     journal = tmp_path / "empty.jsonl"
     journal.write_text("")

@@ -12,7 +12,8 @@ import base64
 import hashlib
 import json
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -364,33 +365,56 @@ async def test_file_work_runs_in_one_worker_thread_at_a_time() -> None:
     assert threading.current_thread().name not in threads
 
 
-async def test_a_resumed_run_reads_its_journal_off_the_loop_before_any_request(
+def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """In a thread: poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+async def test_a_resumed_run_reads_its_journal_off_the_loop_while_the_model_is_read(
     tmp_path: Path, fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A journal of a large run takes a second or more to read: it is read in the file
-    worker, not on the loop, and before the model is read (a path that is no journal is
-    refused before any request)."""
+    """A journal of a large run takes a second or more to read, and the model's answer as
+    long to come: the journal is read in the file worker while the model's GET is in
+    flight, and nothing is sent before both are read."""
     from scenario_async.journal import Journal
 
-    path = tmp_path / "a.png"
-    path.write_bytes(big_png(1, payload=1024))
+    old, new = tmp_path / "a.png", tmp_path / "b.png"
+    old.write_bytes(big_png(1, payload=1024))
+    new.write_bytes(big_png(2, payload=1024))
     journal = tmp_path / "run.journal"
-    first = await client.models.training_images.add_many("m", [path], journal=journal)
+    first = await client.models.training_images.add_many("m", [old], journal=journal)
     assert [o.status for o in first] == ["sent"]
     requests_before = len(fake.requests)
     loop_thread = threading.current_thread().name
     seen: dict[str, Any] = {}
     original_load = Journal.load
 
+    def model_read() -> bool:
+        return any(r.method == "GET" for r in fake.requests[requests_before:])
+
     def load(self: Journal) -> None:
         seen["thread"] = threading.current_thread().name
-        seen["requests"] = len(fake.requests)
+        seen["model read meanwhile"] = wait_for(model_read)
         original_load(self)
+        seen["requests when loaded"] = len(fake.requests)
 
     monkeypatch.setattr(Journal, "load", load)
-    again = await client.models.training_images.add_many("m", [path], journal=journal)
+    again = await client.models.training_images.add_many("m", [old, new], journal=journal)
 
-    assert [o.status for o in again] == ["already_there"]
+    assert [o.status for o in again] == ["already_there", "sent"]
     assert seen["thread"] != loop_thread
-    assert seen["requests"] == requests_before  # nothing asked of the service before it
-    assert [i.name for i in fake.training_images("m")] == ["a.png"]
+    assert seen["model read meanwhile"]
+    after = fake.requests[requests_before:]
+    assert [
+        (r.method, r.path) for r in after[: seen["requests when loaded"] - requests_before]
+    ] == [("GET", "/v1/models/m")]  # the add came after the journal was read
+    assert [(r.method, r.path) for r in after] == [
+        ("GET", "/v1/models/m"),
+        ("POST", "/v1/models/m/training-images"),
+    ]
+    assert [i.name for i in fake.training_images("m")] == ["a.png", "b.png"]
