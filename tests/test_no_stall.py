@@ -418,3 +418,67 @@ async def test_a_resumed_run_reads_its_journal_off_the_loop_while_the_model_is_r
         ("POST", "/v1/models/m/training-images"),
     ]
     assert [i.name for i in fake.training_images("m")] == ["a.png", "b.png"]
+
+
+async def test_a_large_answer_is_parsed_in_the_worker_and_a_small_one_on_the_loop(
+    fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model of 100,000 training images answers 19 MiB, half a second of parsing: from
+    PARSE_IN_THE_WORKER_FROM bytes an answer is parsed in the file worker, and the caller
+    gets the same typed answer."""
+    from scenario_async import _client, _wire
+
+    for i in range(600):
+        fake.add_training_image("big", name=f"image-{i:04d}.png")
+    fake.add_training_image("small", name="one.png")
+    parsed: list[tuple[int, str]] = []
+    original = _wire.read_success
+
+    def spy(status: int, raw: bytes, *args: Any, **kwargs: Any) -> Any:
+        parsed.append((len(raw), threading.current_thread().name))
+        return original(status, raw, *args, **kwargs)
+
+    monkeypatch.setattr(_wire, "read_success", spy)
+    loop_thread = threading.current_thread().name
+
+    big = await client.models.retrieve("big")
+    small = await client.models.retrieve("small")
+
+    assert [i.name for i in big.model.training_images or []] == [
+        f"image-{i:04d}.png" for i in range(600)
+    ]
+    assert [i.name for i in small.model.training_images or []] == ["one.png"]
+    (big_size, big_thread), (small_size, small_thread) = parsed
+    assert big_size >= _client.PARSE_IN_THE_WORKER_FROM > small_size
+    assert big_thread.startswith("scenario-async-files")
+    assert small_thread == loop_thread
+
+
+async def test_a_large_answer_that_is_no_json_fails_as_a_small_one_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parsed in the worker, an unreadable answer raises the same error, with its body."""
+    from scenario_async import APIResponseValidationError, _client
+
+    from .test_transport import MemoryTransport
+
+    size = _client.PARSE_IN_THE_WORKER_FROM
+    errors = []
+    for body in (b"<html>" + b"x" * 10, b"<html>" + b"x" * size):
+        transport = MemoryTransport(lambda method, url, sent, body=body: Answer(200, {}, body))
+        client = AsyncScenario(api_key="k", api_secret="s", max_retries=0, transport=transport)
+        with pytest.raises(APIResponseValidationError) as caught:
+            await client.models.retrieve("m")
+        errors.append(caught.value)
+        await client.aclose()
+    small, large = errors
+    assert (
+        str(small)
+        == str(large)
+        == (
+            "GET https://api.cloud.scenario.com/v1/models/m answered 200 with a body that is not "
+            "JSON (Expecting value: line 1 column 1 (char 0))"
+        )
+    )
+    assert isinstance(large.body, str) and large.body.startswith("<html>xxx")
+    assert len(large.body) == size + 6
