@@ -560,6 +560,8 @@ class _Run:
         try:
             images = await self.read_images(clock)
         except BaseException as failure:
+            if not isinstance(failure, Exception) and loading.cancel():
+                raise  # a cancellation, and the worker had not begun the load: dropped
             # The journal's file is closed only once the worker is done with it.
             try:
                 await outcome_of(loading)

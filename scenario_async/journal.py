@@ -144,10 +144,10 @@ class Journal:
 
     def starts_like_a_journal(self) -> bool:
         """Whether the locked file's first block reads as the start of a journal: text with
-        no NUL, whose first character but blanks is ``{`` (or an empty file). A cheap look,
-        made before ``load`` reads the whole: ``add_many`` reads the model while a journal
-        that starts like one loads, and loads anything else first, so that a path given by
-        mistake (an image, a document) is refused before any request."""
+        no NUL, whose first line but blank ones begins as a record does (or an empty file).
+        A cheap look, made before ``load`` reads the whole: ``add_many`` reads the model
+        while a journal that starts like one loads, and loads anything else first, so that
+        a path given by mistake (an image, a document) is refused before any request."""
         file = self._file
         if file is None:
             return True
@@ -156,7 +156,7 @@ class Journal:
             head = file.read(_HEAD_CHARS)
         except UnicodeDecodeError:
             return False
-        return "\0" not in head and (head == "" or head.lstrip().startswith("{"))
+        return "\0" not in head and (head == "" or head.lstrip().startswith(_RECORD_STARTS))
 
     def load(self) -> None:
         """Read the locked journal's lines (a large journal takes a while: ``add_many``
@@ -181,16 +181,20 @@ class Journal:
                 file.flush()
 
     def _read(self, lines: Iterable[str]) -> None:
+        """Apply the lines of this journal's model. A file with text but no journal record
+        (a document, a ``.json`` file, another tool's JSON Lines) is refused: it is no
+        journal, and must not be appended to."""
         anything, records = False, False
         for line in lines:
-            anything = anything or bool(line.strip())
-            records = records or line.startswith("{")
             if "\0" in line:  # decodes as UTF-8, yet no text file holds it
                 raise NotAJournalError(self._not_text())
             try:
                 entry = json.loads(line)
-            except ValueError:
-                continue  # a torn line: its request is covered by the snapshot rules
+            except (ValueError, RecursionError):
+                entry = None  # a torn line: its request is covered by the snapshot rules
+            if not records:
+                records = _is_record(entry, line)
+                anything = anything or bool(line.strip())
             if isinstance(entry, dict) and entry.get("model") == self.model_id:
                 try:
                     self._apply(entry)
@@ -345,6 +349,18 @@ class Journal:
         file, self._file = self._file, None
         if file is not None:
             file.close()  # closing the file releases its lock
+
+
+#: How every journal line begins, as written (the current format, then the first).
+_RECORD_STARTS = ('{"v": ', '{"model": ')
+
+
+def _is_record(entry: Any, line: str) -> bool:
+    """Whether a line is a journal record: an object naming its model and what it records
+    (``op``; ``key`` in the first format), or one whose write was cut short."""
+    if entry is None:
+        return line.startswith(_RECORD_STARTS)
+    return isinstance(entry, dict) and "model" in entry and ("op" in entry or "key" in entry)
 
 
 def _key(send: Send) -> tuple[str, str]:

@@ -29,6 +29,7 @@ MISTAKES = {
     "ftp base url": ["upload", "m1", "{d}/a.png", "--base-url", "ftp://example.com/v1"],
     "binary journal": ["upload", "m1", "{d}/a.png", "--journal", "{d}/binary.journal"],
     "text that is no journal": ["upload", "m1", "{d}/a.png", "--journal", "{d}/notes.txt"],
+    "json file as journal": ["upload", "m1", "{d}/a.png", "--journal", "{d}/object.json"],
     "pairs file holding an object": ["pairs", "m1", "{d}/object.json"],
     "pairs file holding strings": ["pairs", "m1", "{d}/strings.json"],
     "missing pairs file": ["pairs", "m1", "{d}/nowhere.json"],
@@ -65,6 +66,7 @@ def test_a_usage_mistake_is_one_line_exit_2_and_sends_nothing(
     assert fake_scenario.requests == []
     assert (files / "binary.journal").read_bytes() == b"\x89PNG\r\n\x1a\n\x00\xff binary"
     assert (files / "notes.txt").read_text() == "my notes\nnot a journal\n"
+    assert (files / "object.json").read_text() == '{"sourceId": "a", "targetId": "b"}'
 
 
 def test_a_known_param_of_the_right_type_and_an_unknown_one_pass(
@@ -79,7 +81,15 @@ def test_a_known_param_of_the_right_type_and_an_unknown_one_pass(
 
 
 def test_a_file_that_is_no_journal_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
-    for content in (b"\x00\x01binary", b"# a document\nwith lines\n"):
+    documents = (
+        b"\x00\x01binary",
+        b"# a document\nwith lines\n",
+        b'{\n  "cells": [],\n  "nbformat": 4\n}\n',  # a notebook, or any .json file
+        b"{\\rtf1\\ansi a letter}\n",
+        b'{"file_name": "a.png", "text": "a cat"}\n{"file_name": "b.png"}\n',  # metadata.jsonl
+        b'{"model": "sdxl", "prompt": "a cat"}\n',  # JSON Lines naming a model, no record
+    )
+    for content in documents:
         path = tmp_path / "given.journal"
         path.write_bytes(content)
         with pytest.raises(NotAJournalError, match="is not a journal"):

@@ -1031,6 +1031,56 @@ async def test_a_run_cancelled_while_its_journal_loads_closes_the_journal_after_
     Journal.lock(path, "m").close()  # the lock was released
 
 
+async def test_a_run_cancelled_while_its_journal_load_waits_for_the_worker_drops_the_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file worker is busy (another run's images): a run cancelled during its model's
+    read does not wait for that work and its own load to be done; the load is dropped, the
+    journal closed, and nothing sent."""
+    import threading
+
+    from scenario_async import bulk
+    from scenario_async._offload import in_the_worker, outcome_of
+    from scenario_async.journal import Journal
+
+    path = tmp_path / "j.jsonl"
+    path.write_text(_journal_lines("m", 10))
+    release, busy = threading.Event(), threading.Event()
+    loads: list[str] = []
+    reading = asyncio.Event()
+
+    def other_work() -> None:
+        busy.set()
+        release.wait(30)
+
+    async def read_images(self: Any, clock: Any) -> list[Any]:
+        reading.set()
+        await asyncio.Event().wait()  # an answer that never comes
+        return []
+
+    monkeypatch.setattr(bulk._Run, "read_images", read_images)
+    monkeypatch.setattr(Journal, "load", lambda self: loads.append("loaded"))
+    blocker = in_the_worker(other_work)
+    try:
+        assert await asyncio.to_thread(busy.wait, 5)
+        async with FakeScenario(models=MODELS) as fake, fake.client() as client:
+            run = asyncio.ensure_future(
+                client.models.training_images.add_many("m", [image(png(86), "a.png")], journal=path)
+            )
+            await reading.wait()
+            run.cancel()
+            done, _ = await asyncio.wait({run}, timeout=10)  # a guard, not a measure
+            worker_still_busy = not blocker.done()
+    finally:
+        release.set()
+        await outcome_of(blocker)
+    assert done == {run} and run.cancelled()
+    assert worker_still_busy
+    assert loads == []
+    assert fake.requests == []
+    Journal.lock(path, "m").close()  # closed: its lock was released
+
+
 @pytest.mark.parametrize(
     ("content", "looks_like_one"),
     [
@@ -1038,7 +1088,10 @@ async def test_a_run_cancelled_while_its_journal_loads_closes_the_journal_after_
         (b'{"v": 2}\n', True),
         (b'\n\n  {"v": 2}\n', True),
         (b'{"v": 2, "name": "' + "\u00e9".encode() * 40_000 + b'"}\n', True),
+        (b'{"model": "m", "key": "sha256:00", "stage": "landed"}\n', True),
         (b"   \n", False),
+        (b'{\n  "cells": []\n}\n', False),
+        (b'{"file_name": "a.png", "text": "a cat"}\n', False),
         (b"# a document\n{}\n", False),
         (b'{"v": 2}\n\x00\n', False),
         (b'{"v": 2}\n\xff\xfe\n', False),
@@ -1048,7 +1101,10 @@ async def test_a_run_cancelled_while_its_journal_loads_closes_the_journal_after_
         "record",
         "blank-lines-first",
         "long-utf8-line",
+        "first-format",
         "blank",
+        "json-document",
+        "json-lines-dataset",
         "document",
         "nul",
         "not-utf8",
@@ -1057,8 +1113,9 @@ async def test_a_run_cancelled_while_its_journal_loads_closes_the_journal_after_
 def test_a_journal_is_told_by_its_first_block(
     content: bytes, looks_like_one: bool, tmp_path: Path
 ) -> None:
-    """The cheap look before the model's read: text without NUL whose first character but
-    blanks is ``{``. A multi-byte character cut by the block's end is no reason to refuse."""
+    """The cheap look before the model's read: text without NUL whose first line but blank
+    ones begins as a journal record does. A multi-byte character cut by the block's end is
+    no reason to refuse."""
     from scenario_async.journal import Journal
 
     path = tmp_path / "j.jsonl"

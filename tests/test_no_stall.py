@@ -424,8 +424,9 @@ async def test_a_large_answer_is_parsed_in_the_worker_and_a_small_one_on_the_loo
     fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A model of 100,000 training images answers 19 MiB, half a second of parsing: from
-    PARSE_IN_THE_WORKER_FROM bytes an answer is parsed in the file worker, and the caller
-    gets the same typed answer."""
+    PARSE_IN_A_THREAD_FROM bytes an answer is parsed in a thread of the loop's executor
+    (not the SDK's low-priority file worker: the JSON decoder holds the GIL), and the
+    caller gets the same typed answer."""
     from scenario_async import _client, _wire
 
     for i in range(600):
@@ -449,23 +450,27 @@ async def test_a_large_answer_is_parsed_in_the_worker_and_a_small_one_on_the_loo
     ]
     assert [i.name for i in small.model.training_images or []] == ["one.png"]
     (big_size, big_thread), (small_size, small_thread) = parsed
-    assert big_size >= _client.PARSE_IN_THE_WORKER_FROM > small_size
-    assert big_thread.startswith("scenario-async-files")
+    assert big_size >= _client.PARSE_IN_A_THREAD_FROM > small_size
+    assert big_thread != loop_thread and not big_thread.startswith("scenario-async-files")
     assert small_thread == loop_thread
 
 
 async def test_a_large_answer_that_is_no_json_fails_as_a_small_one_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Parsed in the worker, an unreadable answer raises the same error, with its body."""
+    """Parsed in a thread, an unreadable answer raises the same error, with its body."""
     from scenario_async import APIResponseValidationError, _client
 
     from .test_transport import MemoryTransport
 
-    size = _client.PARSE_IN_THE_WORKER_FROM
-    errors = []
+    size = _client.PARSE_IN_A_THREAD_FROM
+    errors: list[APIResponseValidationError] = []
     for body in (b"<html>" + b"x" * 10, b"<html>" + b"x" * size):
-        transport = MemoryTransport(lambda method, url, sent, body=body: Answer(200, {}, body))
+
+        def answer(method: str, url: str, sent: Any, body: bytes = body) -> Answer:
+            return Answer(200, {}, body)
+
+        transport = MemoryTransport(answer)
         client = AsyncScenario(api_key="k", api_secret="s", max_retries=0, transport=transport)
         with pytest.raises(APIResponseValidationError) as caught:
             await client.models.retrieve("m")
@@ -482,3 +487,31 @@ async def test_a_large_answer_that_is_no_json_fails_as_a_small_one_does(
     )
     assert isinstance(large.body, str) and large.body.startswith("<html>xxx")
     assert len(large.body) == size + 6
+
+
+async def test_a_large_answer_is_parsed_on_the_loop_once_the_executor_is_shut_down(
+    fake: FakeScenario, client: AsyncScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At interpreter exit (or after ``shutdown_default_executor``) a thread can no longer be
+    given work: the answer is parsed on the loop rather than the call failing with a
+    RuntimeError, which add_many would take for a request surely not stored."""
+    import asyncio
+
+    from scenario_async import _wire
+
+    for i in range(600):
+        fake.add_training_image("big", name=f"image-{i:04d}.png")
+    threads: list[str] = []
+    original = _wire.read_success
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_wire, "read_success", spy)
+    await asyncio.get_running_loop().shutdown_default_executor()
+
+    big = await client.models.retrieve("big")
+
+    assert len(big.model.training_images or []) == 600
+    assert threads == [threading.current_thread().name]
