@@ -573,8 +573,8 @@ def run(
         )
         print(
             "            (last run) 'started' at "
-            f"{marks.get('started', float('nan')):.2f} s (the journal is read after it, then "
-            "the model); model asked for at "
+            f"{marks.get('started', float('nan')):.2f} s (the journal is read after it, "
+            "while the model is); model asked for at "
             f"{read.get('at_s', float('nan')):.2f} s ({read.get('images', 0):,} images, "
             f"{read.get('bytes', 0) / 2**20:.1f} MiB, built by the stand-in in "
             f"{read.get('build_ms', float('nan')):.0f} ms); first skip at "
